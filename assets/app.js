@@ -1,0 +1,1 @@
+// Confab page behaviour (kept small; no inline scripts).

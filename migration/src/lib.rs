@@ -1,0 +1,15 @@
+//! Confab's schema, as append-only SeaORM migrations. Never edit a migration that has
+//! shipped; add a new one.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_create_accounts;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_create_accounts::Migration)]
+    }
+}

@@ -1,0 +1,268 @@
+//! Accounts: registration, credentials, profile and the admin's powers over users. No HTTP
+//! types here; callers hand in validated fields and get models or `AppError`s back.
+
+pub mod fields;
+mod view;
+
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Set, SqlErr, TransactionTrait,
+    sea_query::{Expr, ExprTrait, Func},
+};
+use time::OffsetDateTime;
+use tower_sessions::session::Id as SessionId;
+use uuid::Uuid;
+
+use self::fields::{DisplayName, Email, Password, Username};
+pub use self::view::UserView;
+use crate::{
+    auth::{password, session_store::PgSessionStore},
+    config::Registration,
+    entities::users::{self, SystemRole},
+    error::{AppError, Result},
+};
+
+pub type User = users::Model;
+
+pub struct NewAccount {
+    pub username: Username,
+    pub password: Password,
+    pub name: Option<DisplayName>,
+    pub email: Option<Email>,
+}
+
+/// An arbitrary constant serialising registrations, so exactly one first user is OWNER.
+const REGISTRATION_LOCK: i64 = 0x00C0_FAB0_0002;
+
+/// Creates an account. The first account becomes OWNER and may always register; after it,
+/// `Registration::Closed` refuses newcomers.
+pub async fn register(
+    db: &DatabaseConnection,
+    new: NewAccount,
+    registration: Registration,
+) -> Result<User> {
+    let hash = password::hash(new.password.into_inner()).await?;
+    let txn = db.begin().await?;
+    txn.execute_unprepared(&format!(
+        "SELECT pg_advisory_xact_lock({REGISTRATION_LOCK})"
+    ))
+    .await?;
+    let first = users::Entity::find().count(&txn).await? == 0;
+    if !first && registration == Registration::Closed {
+        return Err(AppError::forbidden("registration is closed on this server"));
+    }
+    let now = OffsetDateTime::now_utc();
+    let display_name = new
+        .name
+        .map(DisplayName::into_inner)
+        .unwrap_or_else(|| new.username.as_str().to_owned());
+    let user = users::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        username: Set(new.username.as_str().to_owned()),
+        display_name: Set(display_name),
+        email: Set(new.email.map(Email::into_inner)),
+        password_hash: Set(hash),
+        system_role: Set(if first {
+            SystemRole::Owner
+        } else {
+            SystemRole::Member
+        }),
+        avatar_key: Set(None),
+        last_seen_at: Set(None),
+        deactivated_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(msg)) if msg.contains("email") => {
+            AppError::conflict("that email address is already in use")
+        }
+        Some(SqlErr::UniqueConstraintViolation(_)) => AppError::conflict("that username is taken"),
+        _ => e.into(),
+    })?;
+    txn.commit().await?;
+    Ok(user)
+}
+
+pub async fn find_by_username(db: &impl ConnectionTrait, username: &str) -> Result<Option<User>> {
+    Ok(users::Entity::find()
+        .filter(
+            Expr::expr(Func::lower(Expr::col(users::Column::Username))).eq(username.to_lowercase()),
+        )
+        .one(db)
+        .await?)
+}
+
+pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<User>> {
+    Ok(users::Entity::find_by_id(id).one(db).await?)
+}
+
+/// Checks a username and password. Unknown users and wrong passwords get the same answer,
+/// after the same amount of work.
+pub async fn authenticate(db: &DatabaseConnection, username: &str, pass: &str) -> Result<User> {
+    let user = find_by_username(db, username.trim()).await?;
+    let ok = password::verify(
+        pass.to_owned(),
+        user.as_ref().map(|u| u.password_hash.clone()),
+    )
+    .await?;
+    match user {
+        Some(user) if ok && user.deactivated_at.is_none() => Ok(user),
+        Some(_) if ok => Err(AppError::forbidden("this account has been deactivated")),
+        _ => Err(AppError::Unauthenticated(
+            "invalid username or password".into(),
+        )),
+    }
+}
+
+/// Changes the password after checking the current one, and ends the user's other
+/// sessions (`keep` is the caller's own session, if it is one).
+pub async fn change_password(
+    db: &DatabaseConnection,
+    user: &User,
+    current: &str,
+    new: Password,
+    keep: Option<&SessionId>,
+) -> Result<()> {
+    if !password::verify(current.to_owned(), Some(user.password_hash.clone())).await? {
+        return Err(AppError::validation("current password is wrong"));
+    }
+    let hash = password::hash(new.into_inner()).await?;
+    users::ActiveModel {
+        id: Set(user.id),
+        password_hash: Set(hash),
+        updated_at: Set(OffsetDateTime::now_utc()),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    PgSessionStore::delete_user_sessions(db, user.id, keep).await?;
+    Ok(())
+}
+
+pub async fn update_profile(
+    db: &DatabaseConnection,
+    user: &User,
+    name: DisplayName,
+) -> Result<User> {
+    Ok(users::ActiveModel {
+        id: Set(user.id),
+        display_name: Set(name.into_inner()),
+        updated_at: Set(OffsetDateTime::now_utc()),
+        ..Default::default()
+    }
+    .update(db)
+    .await?)
+}
+
+/// Users whose username or display name contains `q` (all users when `q` is empty).
+pub async fn search(db: &DatabaseConnection, q: &str, limit: u64) -> Result<Vec<User>> {
+    let mut query = users::Entity::find()
+        .filter(users::Column::DeactivatedAt.is_null())
+        .order_by_asc(Expr::expr(Func::lower(Expr::col(users::Column::Username))));
+    let q = q.trim();
+    if !q.is_empty() {
+        let pattern = format!("%{}%", q.to_lowercase().replace(['%', '_', '\\'], ""));
+        query = query.filter(
+            Expr::expr(Func::lower(Expr::col(users::Column::Username)))
+                .like(pattern.clone())
+                .or(Expr::expr(Func::lower(Expr::col(users::Column::DisplayName))).like(pattern)),
+        );
+    }
+    Ok(sea_orm::QuerySelect::limit(query, limit).all(db).await?)
+}
+
+pub async fn list_all(db: &DatabaseConnection) -> Result<Vec<User>> {
+    Ok(users::Entity::find()
+        .order_by_asc(users::Column::CreatedAt)
+        .all(db)
+        .await?)
+}
+
+pub fn is_admin(user: &User) -> bool {
+    matches!(user.system_role, SystemRole::Owner | SystemRole::Admin)
+}
+
+/// What an admin may change about another user.
+#[derive(Debug, Default)]
+pub struct AdminChange {
+    pub system_role: Option<SystemRole>,
+    pub deactivated: Option<bool>,
+}
+
+/// Applies an admin's change. Rules: only OWNER/ADMIN act; nobody changes the OWNER or
+/// themselves; only the OWNER grants or removes ADMIN; ownership is not transferable here.
+/// Deactivation ends every session of the user.
+pub async fn admin_update(
+    db: &DatabaseConnection,
+    actor: &User,
+    target_id: Uuid,
+    change: AdminChange,
+) -> Result<User> {
+    if !is_admin(actor) {
+        return Err(AppError::forbidden("only admins can manage users"));
+    }
+    let target = find(db, target_id)
+        .await?
+        .ok_or(AppError::NotFound("user"))?;
+    if target.id == actor.id {
+        return Err(AppError::forbidden(
+            "you cannot change your own role or status",
+        ));
+    }
+    if target.system_role == SystemRole::Owner {
+        return Err(AppError::forbidden("the owner cannot be changed"));
+    }
+    let mut model = users::ActiveModel {
+        id: Set(target.id),
+        updated_at: Set(OffsetDateTime::now_utc()),
+        ..Default::default()
+    };
+    if let Some(role) = change.system_role {
+        if role == SystemRole::Owner {
+            return Err(AppError::validation("ownership cannot be transferred"));
+        }
+        let touches_admin = role == SystemRole::Admin || target.system_role == SystemRole::Admin;
+        if touches_admin && actor.system_role != SystemRole::Owner {
+            return Err(AppError::forbidden(
+                "only the owner can grant or remove admin",
+            ));
+        }
+        model.system_role = Set(role);
+    }
+    if let Some(deactivated) = change.deactivated {
+        if target.system_role == SystemRole::Admin && actor.system_role != SystemRole::Owner {
+            return Err(AppError::forbidden(
+                "only the owner can deactivate an admin",
+            ));
+        }
+        model.deactivated_at = Set(deactivated.then(OffsetDateTime::now_utc));
+    }
+    let updated = model.update(db).await?;
+    if updated.deactivated_at.is_some() {
+        PgSessionStore::delete_user_sessions(db, updated.id, None).await?;
+    }
+    Ok(updated)
+}
+
+impl NewAccount {
+    /// Validates raw registration input (from a form or JSON).
+    pub fn parse(
+        username: &str,
+        password: &str,
+        name: Option<&str>,
+        email: Option<&str>,
+    ) -> Result<Self> {
+        fn blank_to_none(v: Option<&str>) -> Option<&str> {
+            v.filter(|s| !s.trim().is_empty())
+        }
+        Ok(Self {
+            username: Username::parse(username)?,
+            password: Password::parse(password)?,
+            name: blank_to_none(name).map(DisplayName::parse).transpose()?,
+            email: blank_to_none(email).map(Email::parse).transpose()?,
+        })
+    }
+}

@@ -1,0 +1,51 @@
+//! The public shape of a user (DESIGN.md §5 `User`).
+
+use serde::Serialize;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::entities::users::{self, SystemRole};
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UserView {
+    pub id: Uuid,
+    pub username: String,
+    pub name: String,
+    /// Avatar URL (an identicon unless the user uploaded one).
+    pub image: String,
+    /// `ONLINE` while the user has an open stream, `OFFLINE` otherwise.
+    pub status: &'static str,
+    pub system_role: SystemRole,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_seen: Option<OffsetDateTime>,
+    /// Present only in admin listings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deactivated: Option<bool>,
+}
+
+impl UserView {
+    pub fn new(user: &users::Model) -> Self {
+        Self {
+            id: user.id,
+            username: user.username.clone(),
+            name: user.display_name.clone(),
+            image: avatar_url(user.id),
+            status: "OFFLINE",
+            system_role: user.system_role,
+            last_seen: user.last_seen_at,
+            deactivated: None,
+        }
+    }
+
+    pub fn for_admin(user: &users::Model) -> Self {
+        Self {
+            deactivated: Some(user.deactivated_at.is_some()),
+            ..Self::new(user)
+        }
+    }
+}
+
+pub fn avatar_url(id: Uuid) -> String {
+    format!("/avatars/{id}.svg")
+}

@@ -1,0 +1,126 @@
+//! `CurrentUser`: the caller, from `Authorization: Bearer` or the session cookie.
+
+use axum::{
+    extract::{FromRequestParts, OptionalFromRequestParts},
+    http::{header, request::Parts},
+};
+use tower_sessions::Session;
+use uuid::Uuid;
+
+use super::{SESSION_USER_KEY, tokens};
+use crate::{accounts::User, app::AppState, error::AppError};
+
+/// How the caller proved who they are.
+#[derive(Clone, Debug)]
+pub enum AuthVia {
+    Session(Session),
+    Token,
+}
+
+/// The logged-in, active user making this request.
+#[derive(Clone, Debug)]
+pub struct CurrentUser {
+    pub user: User,
+    pub via: AuthVia,
+}
+
+impl CurrentUser {
+    pub fn id(&self) -> Uuid {
+        self.user.id
+    }
+    pub fn session(&self) -> Option<&Session> {
+        match &self.via {
+            AuthVia::Session(s) => Some(s),
+            AuthVia::Token => None,
+        }
+    }
+}
+
+/// Resolves the caller; `Ok(None)` when no credentials were presented.
+async fn resolve(parts: &mut Parts, state: &AppState) -> Result<Option<CurrentUser>, AppError> {
+    if let Some(auth) = parts.headers.get(header::AUTHORIZATION) {
+        let token = auth
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .ok_or_else(|| AppError::Unauthenticated("malformed Authorization header".into()))?;
+        return match tokens::authenticate(&state.db, token).await? {
+            Some(user) => Ok(Some(CurrentUser {
+                user,
+                via: AuthVia::Token,
+            })),
+            None => Err(AppError::Unauthenticated("invalid or revoked token".into())),
+        };
+    }
+    let Ok(session) = Session::from_request_parts(parts, state).await else {
+        return Ok(None);
+    };
+    let Some(user_id) = session
+        .get::<Uuid>(SESSION_USER_KEY)
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?
+    else {
+        return Ok(None);
+    };
+    match crate::accounts::find(&state.db, user_id).await? {
+        Some(user) if user.deactivated_at.is_none() => Ok(Some(CurrentUser {
+            user,
+            via: AuthVia::Session(session),
+        })),
+        _ => {
+            session
+                .flush()
+                .await
+                .map_err(|e| AppError::Internal(e.into()))?;
+            Ok(None)
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        if let Some(user) = parts.extensions.get::<CurrentUser>() {
+            return Ok(user.clone());
+        }
+        let user = resolve(parts, state).await?.ok_or(AppError::Unauthorized)?;
+        parts.extensions.insert(user.clone());
+        Ok(user)
+    }
+}
+
+impl OptionalFromRequestParts<AppState> for CurrentUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, AppError> {
+        match <CurrentUser as FromRequestParts<AppState>>::from_request_parts(parts, state).await {
+            Ok(user) => Ok(Some(user)),
+            Err(AppError::Unauthorized | AppError::Unauthenticated(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// A caller who may or may not be logged in (login and register pages).
+pub type MaybeUser = Option<CurrentUser>;
+
+/// A logged-in OWNER or ADMIN.
+pub struct AdminUser(pub CurrentUser);
+
+impl FromRequestParts<AppState> for AdminUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let user =
+            <CurrentUser as FromRequestParts<AppState>>::from_request_parts(parts, state).await?;
+        if !crate::accounts::is_admin(&user.user) {
+            return Err(AppError::forbidden("this page is for admins"));
+        }
+        Ok(Self(user))
+    }
+}

@@ -1,0 +1,134 @@
+//! A tower-sessions store on SeaORM's connection pool (the sqlx store does not fit sqlx 0.9).
+//! Each row also records the user id, so all of a user's sessions can be ended at once.
+
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, sea_query::OnConflict};
+use time::OffsetDateTime;
+use tower_sessions::{
+    SessionStore,
+    session::{Id, Record},
+    session_store::{self, ExpiredDeletion},
+};
+use uuid::Uuid;
+
+use super::SESSION_USER_KEY;
+use crate::entities::sessions;
+
+#[derive(Clone, Debug)]
+pub struct PgSessionStore {
+    db: DatabaseConnection,
+}
+
+impl PgSessionStore {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+
+    /// Ends every session of `user`, except `keep` (the caller's own, when it stays).
+    pub async fn delete_user_sessions(
+        db: &DatabaseConnection,
+        user: Uuid,
+        keep: Option<&Id>,
+    ) -> Result<u64, sea_orm::DbErr> {
+        let mut delete = sessions::Entity::delete_many().filter(sessions::Column::UserId.eq(user));
+        if let Some(keep) = keep {
+            delete = delete.filter(sessions::Column::Id.ne(keep.to_string()));
+        }
+        Ok(delete.exec(db).await?.rows_affected)
+    }
+
+    fn row(record: &Record) -> session_store::Result<sessions::ActiveModel> {
+        let user_id = record
+            .data
+            .get(SESSION_USER_KEY)
+            .and_then(|v| serde_json::from_value::<Uuid>(v.clone()).ok());
+        let data = serde_json::to_value(&record.data)
+            .map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        Ok(sessions::ActiveModel {
+            id: sea_orm::Set(record.id.to_string()),
+            user_id: sea_orm::Set(user_id),
+            data: sea_orm::Set(data),
+            expires_at: sea_orm::Set(record.expiry_date),
+        })
+    }
+}
+
+fn backend(err: sea_orm::DbErr) -> session_store::Error {
+    session_store::Error::Backend(err.to_string())
+}
+
+#[async_trait::async_trait]
+impl SessionStore for PgSessionStore {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        // Ids are 128 random bits; on the off chance of a collision, draw again.
+        loop {
+            let inserted = sessions::Entity::insert(Self::row(record)?)
+                .on_conflict(
+                    OnConflict::column(sessions::Column::Id)
+                        .do_nothing()
+                        .to_owned(),
+                )
+                .exec_without_returning(&self.db)
+                .await
+                .map_err(backend)?;
+            if inserted == 1 {
+                return Ok(());
+            }
+            record.id = Id::default();
+        }
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        sessions::Entity::insert(Self::row(record)?)
+            .on_conflict(
+                OnConflict::column(sessions::Column::Id)
+                    .update_columns([
+                        sessions::Column::UserId,
+                        sessions::Column::Data,
+                        sessions::Column::ExpiresAt,
+                    ])
+                    .to_owned(),
+            )
+            .exec_without_returning(&self.db)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let Some(row) = sessions::Entity::find_by_id(id.to_string())
+            .filter(sessions::Column::ExpiresAt.gt(OffsetDateTime::now_utc()))
+            .one(&self.db)
+            .await
+            .map_err(backend)?
+        else {
+            return Ok(None);
+        };
+        let data = serde_json::from_value(row.data)
+            .map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        Ok(Some(Record {
+            id: *id,
+            data,
+            expiry_date: row.expires_at,
+        }))
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        sessions::Entity::delete_by_id(id.to_string())
+            .exec(&self.db)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl ExpiredDeletion for PgSessionStore {
+    async fn delete_expired(&self) -> session_store::Result<()> {
+        sessions::Entity::delete_many()
+            .filter(sessions::Column::ExpiresAt.lte(OffsetDateTime::now_utc()))
+            .exec(&self.db)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+}

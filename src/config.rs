@@ -1,0 +1,220 @@
+//! Typed configuration, read once from the environment (and `.env` if present) and then
+//! passed around as a value, so tests can vary it.
+
+use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
+
+use anyhow::{Context, bail};
+
+/// Where the server runs: development shows error details in API responses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AppEnv {
+    Development,
+    Production,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Registration {
+    Open,
+    Closed,
+}
+
+/// A secret value that never shows up in logs or `Debug` output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Per-window request budgets. `RATE_LIMITS=off` lifts all of them (benchmarks).
+#[derive(Clone, Debug)]
+pub struct RateLimits {
+    pub enabled: bool,
+    /// Login attempts per minute, per client IP and per account.
+    pub login_per_minute: u32,
+    /// Registrations per hour per client IP.
+    pub register_per_hour: u32,
+    /// Messages sent per minute per user.
+    pub messages_per_minute: u32,
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The database Confab uses; it is created if missing.
+    pub database_url: Secret,
+    pub bind_addr: SocketAddr,
+    pub redis_url: Option<Secret>,
+    pub app_env: AppEnv,
+    /// The address people reach the server at; `https://` makes cookies `Secure`.
+    pub public_url: Option<String>,
+    pub upload_dir: PathBuf,
+    pub max_upload_bytes: usize,
+    pub registration: Registration,
+    pub heartbeat: Duration,
+    pub rate_limits: RateLimits,
+    pub log_format: LogFormat,
+    /// Trust `X-Forwarded-For` for the client address (only behind a proxy you run).
+    pub trust_proxy: bool,
+    /// How long a client may take to send its request headers.
+    pub header_read_timeout: Duration,
+    /// Database connection pool size.
+    pub db_pool_size: u32,
+}
+
+impl Config {
+    /// Reads the configuration from the process environment and `.env`.
+    pub fn from_env() -> anyhow::Result<Self> {
+        let _ = dotenvy::dotenv();
+        Self::from_lookup(|key| std::env::var(key).ok())
+    }
+
+    /// Builds a configuration from any key lookup (the environment, or a map in tests).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let var = |key: &str| get(key).filter(|v| !v.trim().is_empty());
+        let parse_num = |key: &str, default: u64| -> anyhow::Result<u64> {
+            match var(key) {
+                Some(v) => v
+                    .trim()
+                    .parse()
+                    .with_context(|| format!("{key} must be a whole number, got {v:?}")),
+                None => Ok(default),
+            }
+        };
+        let app_env = match var("APP_ENV").as_deref().map(str::to_ascii_lowercase) {
+            None => AppEnv::Production,
+            Some(v) if v == "development" || v == "dev" => AppEnv::Development,
+            Some(v) if v == "production" || v == "prod" => AppEnv::Production,
+            Some(v) => bail!("APP_ENV must be development or production, got {v:?}"),
+        };
+        let log_format = match var("LOG_FORMAT").as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(v) => bail!("LOG_FORMAT must be text or json, got {v:?}"),
+        };
+        let registration = match var("REGISTRATION").as_deref() {
+            None | Some("open") => Registration::Open,
+            Some("closed") => Registration::Closed,
+            Some(v) => bail!("REGISTRATION must be open or closed, got {v:?}"),
+        };
+        let rate_limits_enabled = match var("RATE_LIMITS").as_deref() {
+            None | Some("on") => true,
+            Some("off") => false,
+            Some(v) => bail!("RATE_LIMITS must be on or off, got {v:?}"),
+        };
+        let bind_addr = var("BIND_ADDR")
+            .unwrap_or_else(|| "127.0.0.1:3000".into())
+            .parse()
+            .context("BIND_ADDR must be an address like 127.0.0.1:3000")?;
+        let public_url = var("PUBLIC_URL").map(|u| u.trim_end_matches('/').to_owned());
+        if let Some(url) = &public_url {
+            url::Url::parse(url).with_context(|| format!("PUBLIC_URL is not a URL: {url:?}"))?;
+        }
+        Ok(Self {
+            database_url: Secret::new(
+                var("DATABASE_URL")
+                    .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/confab".into()),
+            ),
+            bind_addr,
+            redis_url: var("REDIS_URL").map(Secret::new),
+            app_env,
+            public_url,
+            upload_dir: var("UPLOAD_DIR")
+                .unwrap_or_else(|| "./uploads".into())
+                .into(),
+            max_upload_bytes: parse_num("MAX_UPLOAD_BYTES", 10 * 1024 * 1024)? as usize,
+            registration,
+            heartbeat: Duration::from_secs(parse_num("HEARTBEAT_SECS", 15)?.max(1)),
+            rate_limits: RateLimits {
+                enabled: rate_limits_enabled,
+                login_per_minute: parse_num("RATE_LIMIT_LOGIN_PER_MINUTE", 10)?.max(1) as u32,
+                register_per_hour: parse_num("RATE_LIMIT_REGISTER_PER_HOUR", 20)?.max(1) as u32,
+                messages_per_minute: parse_num("RATE_LIMIT_MESSAGES_PER_MINUTE", 120)?.max(1)
+                    as u32,
+            },
+            log_format,
+            trust_proxy: matches!(var("TRUST_PROXY").as_deref(), Some("1" | "true" | "on")),
+            header_read_timeout: Duration::from_secs(parse_num("HEADER_READ_TIMEOUT_SECS", 10)?),
+            db_pool_size: parse_num("DB_POOL_SIZE", 20)?.max(2) as u32,
+        })
+    }
+
+    /// Whether cookies must be marked `Secure` (served over https).
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
+    }
+
+    pub fn is_development(&self) -> bool {
+        self.app_env == AppEnv::Development
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn from(pairs: &[(&str, &str)]) -> anyhow::Result<Config> {
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|key| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()))
+    }
+
+    #[test]
+    fn defaults_work_on_a_fresh_machine() {
+        let config = from(&[]).unwrap();
+        assert_eq!(config.bind_addr.to_string(), "127.0.0.1:3000");
+        assert!(config.database_url.expose().ends_with("/confab"));
+        assert!(config.rate_limits.enabled);
+        assert_eq!(config.heartbeat, Duration::from_secs(15));
+        assert!(!config.secure_cookies());
+    }
+
+    #[test]
+    fn bad_values_are_reported_not_defaulted() {
+        for (key, value) in [
+            ("BIND_ADDR", "nowhere"),
+            ("HEARTBEAT_SECS", "soon"),
+            ("REGISTRATION", "maybe"),
+            ("RATE_LIMITS", "sometimes"),
+            ("PUBLIC_URL", "not a url"),
+        ] {
+            assert!(from(&[(key, value)]).is_err(), "{key}={value} was accepted");
+        }
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_debug_output() {
+        let config = from(&[("DATABASE_URL", "postgres://u:hunter2@h/db")]).unwrap();
+        assert!(!format!("{config:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn https_public_url_makes_cookies_secure() {
+        let config = from(&[("PUBLIC_URL", "https://chat.example.com/")]).unwrap();
+        assert!(config.secure_cookies());
+        assert_eq!(
+            config.public_url.as_deref(),
+            Some("https://chat.example.com")
+        );
+    }
+}

@@ -1,0 +1,86 @@
+//! Database bootstrap: create the database if it is missing, connect, and apply migrations
+//! under an advisory lock so instances starting together do not race.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, Statement};
+
+use crate::config::Config;
+
+/// An arbitrary constant naming Confab's migration lock.
+const MIGRATION_LOCK: i64 = 0x00C0_FAB0_0001;
+
+pub async fn connect_and_migrate(config: &Config) -> anyhow::Result<DatabaseConnection> {
+    let url = config.database_url.expose();
+    create_database_if_missing(url).await?;
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .max_connections(config.db_pool_size)
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false);
+    migrate(url).await?;
+    Database::connect(options)
+        .await
+        .context("connecting to PostgreSQL")
+}
+
+async fn migrate(url: &str) -> anyhow::Result<()> {
+    // The advisory lock is held by a session, so migrate over one dedicated connection.
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .max_connections(1)
+        .min_connections(1)
+        .sqlx_logging(false);
+    let conn = Database::connect(options).await?;
+    conn.execute_unprepared(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
+        .await?;
+    let result = Migrator::up(&conn, None).await;
+    conn.execute_unprepared(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))
+        .await?;
+    conn.close().await?;
+    result.context("applying migrations")
+}
+
+/// Connects to the server's `postgres` database and creates ours if it does not exist.
+async fn create_database_if_missing(url: &str) -> anyhow::Result<()> {
+    let parsed = url::Url::parse(url).context("DATABASE_URL is not a URL")?;
+    let name = parsed.path().trim_start_matches('/').to_owned();
+    anyhow::ensure!(!name.is_empty(), "DATABASE_URL names no database");
+    let mut admin = parsed.clone();
+    admin.set_path("/postgres");
+    let mut options = ConnectOptions::new(admin.to_string());
+    options
+        .max_connections(1)
+        .sqlx_logging(false)
+        .connect_timeout(Duration::from_secs(10));
+    let admin = Database::connect(options)
+        .await
+        .context("connecting to PostgreSQL to check the database exists")?;
+    let backend = admin.get_database_backend();
+    let exists = admin
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            "SELECT 1 FROM pg_database WHERE datname = $1",
+            [name.clone().into()],
+        ))
+        .await?
+        .is_some();
+    if !exists {
+        let quoted = name.replace('"', "\"\"");
+        match admin
+            .execute_unprepared(&format!("CREATE DATABASE \"{quoted}\""))
+            .await
+        {
+            Ok(_) => tracing::info!(database = %name, "created database"),
+            // Another instance created it between our check and our create.
+            Err(e) if e.to_string().contains("already exists") => {}
+            Err(e) => return Err(e).context("creating the database"),
+        }
+    }
+    admin.close().await?;
+    Ok(())
+}

@@ -1,0 +1,94 @@
+//! `/api/tokens`: create (shown once), list, revoke.
+
+use axum::{extract::State, http::StatusCode};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::{
+    accounts::fields,
+    app::AppState,
+    auth::{CurrentUser, tokens},
+    entities::api_tokens,
+    error::Result,
+    web::{
+        errors::ErrorBody,
+        extract::{Json, Path},
+    },
+};
+
+#[derive(Deserialize, ToSchema)]
+pub struct CreateToken {
+    name: String,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedToken {
+    id: Uuid,
+    name: String,
+    /// The secret; shown only in this response.
+    token: String,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenView {
+    id: Uuid,
+    name: String,
+    #[serde(with = "time::serde::rfc3339")]
+    created_at: OffsetDateTime,
+}
+
+impl From<&api_tokens::Model> for TokenView {
+    fn from(t: &api_tokens::Model) -> Self {
+        Self {
+            id: t.id,
+            name: t.name.clone(),
+            created_at: t.created_at,
+        }
+    }
+}
+
+/// Creates an API token for the caller. The token is shown once.
+#[utoipa::path(post, path = "/api/tokens", tag = "tokens", request_body = CreateToken,
+    responses((status = 201, body = CreatedToken), (status = 422, body = ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Json(body): Json<CreateToken>,
+) -> Result<(StatusCode, Json<CreatedToken>)> {
+    let name = fields::label(&body.name, "token name")?;
+    let (model, token) = tokens::create(&state.db, user.id(), name).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedToken {
+            id: model.id,
+            name: model.name,
+            token,
+        }),
+    ))
+}
+
+/// The caller's live tokens (no secrets).
+#[utoipa::path(get, path = "/api/tokens", tag = "tokens", responses((status = 200, body = [TokenView])))]
+pub async fn list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Json<Vec<TokenView>>> {
+    let list = tokens::list(&state.db, user.id()).await?;
+    Ok(Json(list.iter().map(TokenView::from).collect()))
+}
+
+/// Revokes one of the caller's tokens.
+#[utoipa::path(delete, path = "/api/tokens/{id}", tag = "tokens", params(("id" = Uuid, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn revoke(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode> {
+    tokens::revoke(&state.db, user.id(), id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,69 @@
+//! Server-rendered pages (askama + htmx). Each handler renders a page for a normal
+//! request and a partial for htmx; every form carries the CSRF token.
+
+pub mod admin;
+pub mod auth;
+pub mod settings;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::{
+    extract::{FromRequestParts, OptionalFromRequestParts},
+    http::request::Parts,
+    response::{IntoResponse, Redirect, Response},
+};
+use tower_sessions::Session;
+
+use crate::{
+    accounts::{self, UserView},
+    app::AppState,
+    auth::{CurrentUser, csrf},
+    error::AppError,
+};
+
+/// What every page's layout needs: the viewer (if any) and the CSRF token for its forms.
+pub struct PageCtx {
+    pub user: Option<UserView>,
+    pub is_admin: bool,
+    pub csrf: String,
+}
+
+impl FromRequestParts<AppState> for PageCtx {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let user =
+            <CurrentUser as OptionalFromRequestParts<AppState>>::from_request_parts(parts, state)
+                .await?;
+        let session = Session::from_request_parts(parts, state)
+            .await
+            .map_err(|(_, msg)| AppError::Internal(anyhow::anyhow!(msg)))?;
+        Ok(Self {
+            is_admin: user.as_ref().is_some_and(|u| accounts::is_admin(&u.user)),
+            user: user.map(|u| UserView::new(&u.user)),
+            csrf: csrf::token(&session).await?,
+        })
+    }
+}
+
+/// A relative path to return to after logging in; anything else becomes `/chats`.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        _ => "/chats".to_owned(),
+    }
+}
+
+pub async fn home(user: Option<CurrentUser>) -> Redirect {
+    Redirect::to(if user.is_some() { "/chats" } else { "/login" })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "pages/chats.html")]
+pub struct ChatsPage {
+    ctx: PageCtx,
+}
+
+pub async fn chats(_user: CurrentUser, ctx: PageCtx) -> Response {
+    ChatsPage { ctx }.into_response()
+}
