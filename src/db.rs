@@ -77,7 +77,9 @@ async fn create_database_if_missing(url: &str) -> anyhow::Result<()> {
         {
             Ok(_) => tracing::info!(database = %name, "created database"),
             // Another instance created it between our check and our create.
-            Err(e) if e.to_string().contains("already exists") => {}
+            Err(e)
+                if e.to_string().contains("already exists")
+                    || e.to_string().contains("pg_database_datname_index") => {}
             Err(e) => return Err(e).context("creating the database"),
         }
     }

@@ -1,1 +1,11 @@
+//! Confab's integration tests: one binary, the real server on a random port, a fresh
+//! PostgreSQL database per test (dropped afterwards).
 
+mod helpers;
+
+mod accounts;
+mod admin;
+mod ops;
+mod pages;
+mod security;
+mod tokens;

@@ -1,0 +1,231 @@
+//! `spawn_app()` and `TestApp`: one helper per endpoint, so tests read as the product.
+
+use std::sync::Once;
+
+use confab::{app::Application, config::Config};
+use reqwest::{Client, Response, StatusCode, redirect::Policy};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct TestApp {
+    pub address: String,
+    pub db_name: String,
+    /// Anonymous client with its own cookie jar.
+    pub client: Client,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
+}
+
+fn init_tracing() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        if std::env::var_os("TEST_LOG").is_some() {
+            confab::telemetry::init(confab::config::LogFormat::Text);
+        }
+    });
+}
+
+/// Settings for a test server; `extra` overrides or adds environment-style keys.
+pub fn test_config(db_name: &str, extra: &[(&str, &str)]) -> Config {
+    let mut pairs: Vec<(String, String)> = vec![
+        (
+            "DATABASE_URL".into(),
+            format!("postgres://postgres@127.0.0.1:5432/{db_name}"),
+        ),
+        ("BIND_ADDR".into(), "127.0.0.1:0".into()),
+        ("DB_POOL_SIZE".into(), "5".into()),
+    ];
+    for (k, v) in extra {
+        pairs.retain(|(key, _)| key != k);
+        pairs.push((k.to_string(), v.to_string()));
+    }
+    Config::from_lookup(|key| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()))
+        .expect("test config is valid")
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
+    init_tracing();
+    let db_name = format!("confab_test_{}", Uuid::new_v4().simple());
+    let app = Application::build(test_config(&db_name, extra))
+        .await
+        .expect("the app builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        app.run_until_stopped(async {
+            let _ = rx.await;
+        })
+        .await
+        .expect("server ran");
+    });
+    TestApp {
+        address,
+        db_name,
+        client: new_client(),
+        shutdown: Some(tx),
+        server: Some(server),
+    }
+}
+
+pub fn new_client() -> Client {
+    Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .build()
+        .expect("client builds")
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// Stops the server gracefully and waits for it.
+    pub async fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+    }
+
+    pub async fn register_with(&self, client: &Client, body: Value) -> Response {
+        client
+            .post(self.url("/api/auth/register"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Registers `username` on a fresh client and returns the logged-in client and user.
+    pub async fn user(&self, username: &str) -> (Client, Value) {
+        let client = new_client();
+        let response = self
+            .register_with(&client, json!({"username": username, "password": PASSWORD}))
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::CREATED,
+            "registering {username}"
+        );
+        let user = response.json().await.unwrap();
+        (client, user)
+    }
+
+    pub async fn login(&self, client: &Client, username: &str, password: &str) -> Response {
+        client
+            .post(self.url("/api/auth/login"))
+            .json(&json!({"username": username, "password": password}))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn me(&self, client: &Client) -> Response {
+        client.get(self.url("/api/me")).send().await.unwrap()
+    }
+
+    pub async fn get_page(&self, client: &Client, path: &str) -> (StatusCode, String) {
+        let response = client.get(self.url(path)).send().await.unwrap();
+        let status = response.status();
+        (status, response.text().await.unwrap())
+    }
+
+    /// The CSRF token from a page's forms.
+    pub async fn csrf(&self, client: &Client, path: &str) -> String {
+        let (_, html) = self.get_page(client, path).await;
+        csrf_from(&html).unwrap_or_else(|| panic!("no csrf token on {path}"))
+    }
+
+    /// Posts a form the way a browser without JavaScript does.
+    pub async fn post_form(&self, client: &Client, path: &str, form: &[(&str, &str)]) -> Response {
+        client.post(self.url(path)).form(form).send().await.unwrap()
+    }
+
+    /// Posts a form the way htmx does (same fields, plus `HX-Request`).
+    pub async fn post_htmx(&self, client: &Client, path: &str, form: &[(&str, &str)]) -> Response {
+        client
+            .post(self.url(path))
+            .header("HX-Request", "true")
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn create_token(&self, client: &Client, name: &str) -> Value {
+        let response = client
+            .post(self.url("/api/tokens"))
+            .json(&json!({"name": name}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+        response.json().await.unwrap()
+    }
+
+    pub async fn admin_patch(&self, client: &Client, id: &str, body: Value) -> Response {
+        client
+            .patch(self.url(&format!("/api/admin/users/{id}")))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+pub fn csrf_from(html: &str) -> Option<String> {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = html.find(marker)? + marker.len();
+    let end = html[start..].find('"')? + start;
+    Some(html[start..end].to_owned())
+}
+
+/// The `error` field of a JSON error response, checking its status.
+pub async fn expect_error(response: Response, status: StatusCode) -> String {
+    assert_eq!(response.status(), status, "unexpected status");
+    let body: Value = response.json().await.expect("error bodies are JSON");
+    body["error"]
+        .as_str()
+        .expect("error bodies carry an error message")
+        .to_owned()
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let db_name = self.db_name.clone();
+        // Dropping needs async I/O; do it on its own thread and runtime.
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async move {
+                use sea_orm::{ConnectionTrait, Database};
+                if let Ok(admin) =
+                    Database::connect("postgres://postgres@127.0.0.1:5432/postgres").await
+                {
+                    let _ = admin
+                        .execute_unprepared(&format!(
+                            "DROP DATABASE IF EXISTS \"{db_name}\" WITH (FORCE)"
+                        ))
+                        .await;
+                    let _ = admin.close().await;
+                }
+            });
+        })
+        .join()
+        .ok();
+    }
+}

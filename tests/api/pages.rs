@@ -1,0 +1,323 @@
+//! The account pages, with and without JavaScript.
+
+use reqwest::{StatusCode, header};
+
+use crate::helpers::*;
+
+fn location(response: &reqwest::Response) -> String {
+    response.headers()[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn registering_through_the_form_logs_in_and_lands_on_chats() {
+    let app = spawn_app().await;
+    let client = new_client();
+    let csrf = app.csrf(&client, "/register").await;
+    let r = app
+        .post_form(
+            &client,
+            "/register",
+            &[
+                ("csrf_token", &csrf),
+                ("username", "ana"),
+                ("password", PASSWORD),
+                ("name", "Ana B"),
+                ("email", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&r), "/chats");
+    let (status, html) = app.get_page(&client, "/chats").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Ana B"));
+}
+
+#[tokio::test]
+async fn a_bad_registration_form_shows_the_problem_and_keeps_the_input() {
+    let app = spawn_app().await;
+    let client = new_client();
+    let csrf = app.csrf(&client, "/register").await;
+    let r = app
+        .post_form(
+            &client,
+            "/register",
+            &[
+                ("csrf_token", &csrf),
+                ("username", "ana"),
+                ("password", "short"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("at least 8 characters"));
+    assert!(html.contains("value=\"ana\""));
+}
+
+#[tokio::test]
+async fn the_login_form_rejects_a_wrong_password_then_accepts_the_right_one() {
+    let app = spawn_app().await;
+    app.user("ana").await;
+    let client = new_client();
+    let csrf = app.csrf(&client, "/login").await;
+    let r = app
+        .post_form(
+            &client,
+            "/login",
+            &[
+                ("csrf_token", &csrf),
+                ("username", "ana"),
+                ("password", "nope nope"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("invalid username or password")
+    );
+    let r = app
+        .post_form(
+            &client,
+            "/login",
+            &[
+                ("csrf_token", &csrf),
+                ("username", "ana"),
+                ("password", PASSWORD),
+                ("next", "/settings"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&r), "/settings");
+}
+
+#[tokio::test]
+async fn login_never_redirects_off_site() {
+    let app = spawn_app().await;
+    app.user("ana").await;
+    for next in ["//evil.example", "https://evil.example/", "/\\evil.example"] {
+        let client = new_client();
+        let csrf = app.csrf(&client, "/login").await;
+        let r = app
+            .post_form(
+                &client,
+                "/login",
+                &[
+                    ("csrf_token", &csrf),
+                    ("username", "ana"),
+                    ("password", PASSWORD),
+                    ("next", next),
+                ],
+            )
+            .await;
+        assert_eq!(location(&r), "/chats", "next={next}");
+    }
+}
+
+#[tokio::test]
+async fn pages_that_need_a_login_redirect_to_it() {
+    let app = spawn_app().await;
+    for path in ["/chats", "/settings", "/admin"] {
+        let r = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{path}");
+        assert!(location(&r).starts_with("/login?next="), "{path}");
+    }
+    let r = app.client.get(app.url("/")).send().await.unwrap();
+    assert_eq!(location(&r), "/login");
+}
+
+#[tokio::test]
+async fn the_logout_form_ends_the_session() {
+    let app = spawn_app().await;
+    let (client, _) = app.user("ana").await;
+    let csrf = app.csrf(&client, "/chats").await;
+    let r = app
+        .post_form(&client, "/logout", &[("csrf_token", &csrf)])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    expect_error(app.me(&client).await, StatusCode::UNAUTHORIZED).await;
+}
+
+#[tokio::test]
+async fn settings_change_the_display_name_with_and_without_htmx() {
+    let app = spawn_app().await;
+    let (client, _) = app.user("ana").await;
+    let csrf = app.csrf(&client, "/settings").await;
+    let r = app
+        .post_htmx(
+            &client,
+            "/settings/profile",
+            &[("csrf_token", &csrf), ("name", "Ana Banana")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let fragment = r.text().await.unwrap();
+    assert!(fragment.contains("Ana Banana") && fragment.contains("Saved."));
+    assert!(!fragment.contains("<html"));
+    let r = app
+        .post_form(
+            &client,
+            "/settings/profile",
+            &[("csrf_token", &csrf), ("name", "  ")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.text().await.unwrap().contains("<html"),
+        "without htmx the whole page comes back"
+    );
+    let me: serde_json::Value = app.me(&client).await.json().await.unwrap();
+    assert_eq!(me["name"], "Ana Banana");
+}
+
+#[tokio::test]
+async fn changing_the_password_ends_the_other_sessions_only() {
+    let app = spawn_app().await;
+    let (laptop, _) = app.user("ana").await;
+    let phone = new_client();
+    assert_eq!(
+        app.login(&phone, "ana", PASSWORD).await.status(),
+        StatusCode::OK
+    );
+    let csrf = app.csrf(&laptop, "/settings").await;
+
+    let wrong = app
+        .post_htmx(
+            &laptop,
+            "/settings/password",
+            &[
+                ("csrf_token", &csrf),
+                ("current_password", "not it at all"),
+                ("new_password", "a new long password"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        app.me(&phone).await.status(),
+        StatusCode::OK,
+        "a failed change ends nothing"
+    );
+
+    let r = app
+        .post_htmx(
+            &laptop,
+            "/settings/password",
+            &[
+                ("csrf_token", &csrf),
+                ("current_password", PASSWORD),
+                ("new_password", "a new long password"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        app.me(&laptop).await.status(),
+        StatusCode::OK,
+        "the changer stays logged in"
+    );
+    expect_error(app.me(&phone).await, StatusCode::UNAUTHORIZED).await;
+    assert_eq!(
+        app.login(&new_client(), "ana", PASSWORD).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.login(&new_client(), "ana", "a new long password")
+            .await
+            .status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn tokens_are_created_and_revoked_from_settings() {
+    let app = spawn_app().await;
+    let (client, _) = app.user("ana").await;
+    let csrf = app.csrf(&client, "/settings").await;
+    let r = app
+        .post_form(
+            &client,
+            "/settings/tokens",
+            &[("csrf_token", &csrf), ("name", "my bot")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    let start = html.find("id=\"new-token\">").unwrap() + "id=\"new-token\">".len();
+    let token = &html[start..start + html[start..].find('<').unwrap()];
+    let me = new_client()
+        .get(app.url("/api/me"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), StatusCode::OK);
+    let (_, page) = app.get_page(&client, "/settings").await;
+    assert!(
+        page.contains("my bot") && !page.contains(token),
+        "listed, never shown again"
+    );
+
+    let listed: Vec<serde_json::Value> = client
+        .get(app.url("/api/tokens"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = listed[0]["id"].as_str().unwrap();
+    let r = app
+        .post_htmx(
+            &client,
+            &format!("/settings/tokens/{id}/revoke"),
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let me = new_client()
+        .get(app.url("/api/me"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn user_written_names_are_escaped_on_pages() {
+    let app = spawn_app().await;
+    let (client, _) = app.user("ana").await;
+    let csrf = app.csrf(&client, "/settings").await;
+    let evil = "<script>alert(1)</script>";
+    app.post_form(
+        &client,
+        "/settings/profile",
+        &[("csrf_token", &csrf), ("name", evil)],
+    )
+    .await;
+    let (_, html) = app.get_page(&client, "/chats").await;
+    assert!(!html.contains(evil));
+    assert!(html.contains("&#60;script&#62;") || html.contains("&lt;script&gt;"));
+}
+
+#[tokio::test]
+async fn unknown_pages_get_a_readable_404() {
+    let app = spawn_app().await;
+    let r = app
+        .client
+        .get(app.url("/no/such/page"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("<html") && html.contains("not found"));
+}
