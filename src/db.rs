@@ -86,3 +86,8 @@ async fn create_database_if_missing(url: &str) -> anyhow::Result<()> {
     admin.close().await?;
     Ok(())
 }
+
+/// A PostgreSQL statement with positional (`$1`) parameters.
+pub fn stmt(sql: &str, values: impl IntoIterator<Item = sea_orm::Value>) -> Statement {
+    Statement::from_sql_and_values(sea_orm::DbBackend::Postgres, sql, values)
+}

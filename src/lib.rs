@@ -19,9 +19,11 @@
 pub mod accounts;
 pub mod app;
 pub mod auth;
+pub mod chat;
 pub mod config;
 pub mod db;
 pub mod entities;
 pub mod error;
+pub mod realtime;
 pub mod telemetry;
 pub mod web;

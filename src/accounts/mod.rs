@@ -82,6 +82,7 @@ pub async fn register(
         Some(SqlErr::UniqueConstraintViolation(_)) => AppError::conflict("that username is taken"),
         _ => e.into(),
     })?;
+    crate::chat::threads::join_open_rooms(&txn, user.id).await?;
     txn.commit().await?;
     Ok(user)
 }
@@ -93,6 +94,26 @@ pub async fn find_by_username(db: &impl ConnectionTrait, username: &str) -> Resu
         )
         .one(db)
         .await?)
+}
+
+/// The users with these ids, by id.
+pub async fn find_many(
+    db: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> Result<std::collections::HashMap<Uuid, User>> {
+    let mut ids: Vec<Uuid> = ids.into_iter().collect();
+    ids.sort();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    Ok(users::Entity::find()
+        .filter(users::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect())
 }
 
 pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<User>> {

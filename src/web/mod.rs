@@ -35,7 +35,6 @@ pub fn router(state: AppState) -> Router {
             get(pages::auth::register_page).post(pages::auth::register),
         )
         .route("/logout", post(pages::auth::logout))
-        .route("/chats", get(pages::chats))
         .route("/settings", get(pages::settings::page))
         .route("/settings/profile", post(pages::settings::profile))
         .route("/settings/password", post(pages::settings::password))
@@ -45,7 +44,8 @@ pub fn router(state: AppState) -> Router {
             post(pages::settings::revoke_token),
         )
         .route("/admin", get(pages::admin::page))
-        .route("/admin/users/{id}", post(pages::admin::update_user));
+        .route("/admin/users/{id}", post(pages::admin::update_user))
+        .merge(pages::chat::routes());
 
     let (api, openapi) = api::router().split_for_parts();
     let openapi = std::sync::Arc::new(openapi);

@@ -1,0 +1,373 @@
+//! Messages: the paged history, sending (idempotent by `clientId`), editing with history,
+//! and soft deletion.
+
+use std::collections::HashMap;
+
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::{
+    blocks, reads,
+    fields::MessageContent,
+    threads::{self, Membership},
+    views::{DeliveryStatus, MessagePage, MessageView, ReactionView},
+};
+use crate::{
+    accounts::{self, User, UserView},
+    db::stmt,
+    entities::{messages, reactions, threads::ThreadKind},
+    error::{AppError, Result},
+    realtime::log::{self, Scope},
+};
+
+pub const DEFAULT_PAGE: u64 = 50;
+pub const MAX_PAGE: u64 = 200;
+
+/// Everyone's read and delivered pointers in a thread, to derive message status.
+struct Pointers(Vec<(Uuid, i64, i64)>);
+
+impl Pointers {
+    async fn load(conn: &impl ConnectionTrait, thread: Uuid) -> Result<Self> {
+        #[derive(FromQueryResult)]
+        struct Row {
+            user_id: Uuid,
+            read_seq: i64,
+            delivered_seq: i64,
+        }
+        let rows = Row::find_by_statement(stmt(
+            "SELECT user_id, read_seq, delivered_seq FROM thread_participants
+             WHERE thread_id = $1 AND left_at IS NULL",
+            [thread.into()],
+        ))
+        .all(conn)
+        .await?;
+        Ok(Self(rows.into_iter().map(|r| (r.user_id, r.read_seq, r.delivered_seq)).collect()))
+    }
+
+    /// (status, read by, recipients) of message `seq` written by `author`.
+    fn status(&self, author: Uuid, seq: i64) -> (DeliveryStatus, usize, usize) {
+        let recipients = self.0.iter().filter(|(u, _, _)| *u != author);
+        let (mut total, mut read, mut delivered) = (0, 0, 0);
+        for (_, r, d) in recipients {
+            total += 1;
+            read += usize::from(*r >= seq);
+            delivered += usize::from(*d >= seq || *r >= seq);
+        }
+        let status = if total > 0 && read == total {
+            DeliveryStatus::Read
+        } else if total > 0 && delivered == total {
+            DeliveryStatus::Delivered
+        } else {
+            DeliveryStatus::Sent
+        };
+        (status, read, total)
+    }
+}
+
+/// Builds the public views of messages of one thread (authors, reactions, status).
+pub async fn views(conn: &impl ConnectionTrait, thread: Uuid, rows: Vec<messages::Model>) -> Result<Vec<MessageView>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let authors = accounts::find_many(conn, rows.iter().map(|m| m.author_id)).await?;
+    let ids: Vec<Uuid> = rows.iter().map(|m| m.id).collect();
+    let mut by_message: HashMap<Uuid, Vec<ReactionView>> = HashMap::new();
+    for r in reactions::Entity::find()
+        .filter(reactions::Column::MessageId.is_in(ids))
+        .order_by_asc(reactions::Column::CreatedAt)
+        .all(conn)
+        .await?
+    {
+        let list = by_message.entry(r.message_id).or_default();
+        match list.iter_mut().find(|v| v.emoji == r.emoji) {
+            Some(v) => {
+                v.count += 1;
+                v.user_ids.push(r.user_id);
+            }
+            None => list.push(ReactionView {
+                emoji: r.emoji,
+                count: 1,
+                user_ids: vec![r.user_id],
+            }),
+        }
+    }
+    let pointers = Pointers::load(conn, thread).await?;
+    rows.into_iter()
+        .map(|m| {
+            let author = authors
+                .get(&m.author_id)
+                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("author {} missing", m.author_id)))?;
+            let (status, read_count, recipient_count) = pointers.status(m.author_id, m.seq);
+            let deleted = m.deleted_at.is_some();
+            Ok(MessageView {
+                id: m.id,
+                thread_id: m.thread_id,
+                user_id: m.author_id,
+                user: UserView::new(author),
+                content: if deleted { String::new() } else { m.content },
+                created_at: m.created_at,
+                edited_at: m.edited_at,
+                deleted_at: m.deleted_at,
+                reply_to_id: m.reply_to_id,
+                client_id: m.client_id,
+                attachments: Vec::new(),
+                reactions: if deleted { Vec::new() } else { by_message.remove(&m.id).unwrap_or_default() },
+                status,
+                read_count,
+                recipient_count,
+                seq: m.seq,
+            })
+        })
+        .collect()
+}
+
+/// One message as everyone sees it.
+pub async fn view(conn: &impl ConnectionTrait, message: &messages::Model) -> Result<MessageView> {
+    views(conn, message.thread_id, vec![message.clone()])
+        .await?
+        .pop()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("message view vanished")))
+}
+
+/// Finds a message the viewer may see (a member of its thread); "not found" otherwise.
+pub async fn visible(conn: &impl ConnectionTrait, viewer: Uuid, id: Uuid) -> Result<(messages::Model, Membership)> {
+    let message = messages::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or(AppError::NotFound("message"))?;
+    let member = threads::membership(conn, message.thread_id, viewer)
+        .await
+        .map_err(|_| AppError::NotFound("message"))?;
+    Ok((message, member))
+}
+
+/// The newest `limit` messages older than `before` (oldest first), with a cursor for more.
+/// Fetching counts as delivery to the viewer.
+pub async fn page(db: &DatabaseConnection, viewer: Uuid, thread: Uuid, before: Option<Uuid>, limit: Option<u64>) -> Result<MessagePage> {
+    let limit = limit.unwrap_or(DEFAULT_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(AppError::validation(format!("limit must be 1 to {MAX_PAGE}")));
+    }
+    let member = threads::membership(db, thread, viewer).await?;
+    let mut query = messages::Entity::find().filter(messages::Column::ThreadId.eq(thread));
+    if let Some(before) = before {
+        let cursor = messages::Entity::find_by_id(before)
+            .filter(messages::Column::ThreadId.eq(thread))
+            .one(db)
+            .await?
+            .ok_or_else(|| AppError::validation("before is not a message of this conversation"))?;
+        query = query.filter(messages::Column::Seq.lt(cursor.seq));
+    }
+    let mut rows = query
+        .order_by_desc(messages::Column::Seq)
+        .limit(limit + 1)
+        .all(db)
+        .await?;
+    let more = rows.len() as u64 > limit;
+    rows.truncate(limit as usize);
+    rows.reverse();
+    if let Some(newest) = rows.last() {
+        if newest.seq > member.delivered_seq {
+            reads::mark_delivered(db, &member, newest.seq).await?;
+        }
+    }
+    let next_cursor = more.then(|| rows.first().map(|m| m.id)).flatten();
+    Ok(MessagePage {
+        messages: views(db, thread, rows).await?,
+        next_cursor,
+    })
+}
+
+pub struct NewMessage {
+    pub thread: Uuid,
+    pub content: MessageContent,
+    pub client_id: Option<String>,
+    pub reply_to: Option<Uuid>,
+}
+
+/// Whether `send` stored a new message or found the one this `clientId` already made.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Sent {
+    Created,
+    Existing,
+}
+
+/// Sends a message. A repeat of an author's `clientId` returns the first message and
+/// stores nothing.
+pub async fn send(db: &DatabaseConnection, author: &User, new: NewMessage) -> Result<(MessageView, Sent)> {
+    if let Some(existing) = by_client_id(db, author.id, new.client_id.as_deref()).await? {
+        return Ok((view(db, &existing).await?, Sent::Existing));
+    }
+    let txn = db.begin().await?;
+    let member = threads::membership(&txn, new.thread, author.id).await?;
+    if member.kind == ThreadKind::Direct && blocks::blocked_in_direct(&txn, new.thread, author.id).await? {
+        return Err(AppError::forbidden("you cannot message this user"));
+    }
+    if let Some(reply_to) = new.reply_to {
+        let target = messages::Entity::find_by_id(reply_to).one(&txn).await?;
+        if target.is_none_or(|t| t.thread_id != new.thread) {
+            return Err(AppError::validation("replyToId is not a message of this conversation"));
+        }
+    }
+    // The thread row lock orders messages: seq is gapless and in commit order per thread.
+    #[derive(FromQueryResult)]
+    struct Seq {
+        last_seq: i64,
+    }
+    let seq = Seq::find_by_statement(stmt(
+        "UPDATE threads SET last_seq = last_seq + 1, last_activity_at = now() WHERE id = $1 RETURNING last_seq",
+        [new.thread.into()],
+    ))
+    .one(&txn)
+    .await?
+    .ok_or(AppError::NotFound("conversation"))?
+    .last_seq;
+    let inserted = messages::Model::find_by_statement(stmt(
+        "INSERT INTO messages (id, thread_id, seq, author_id, content, reply_to_id, client_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (author_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
+         RETURNING id, thread_id, seq, author_id, content, reply_to_id, client_id, created_at, edited_at, deleted_at",
+        [
+            Uuid::now_v7().into(),
+            new.thread.into(),
+            seq.into(),
+            author.id.into(),
+            new.content.into_inner().into(),
+            new.reply_to.into(),
+            new.client_id.clone().into(),
+        ],
+    ))
+    .one(&txn)
+    .await?;
+    let Some(message) = inserted else {
+        // A concurrent send with the same clientId won: undo our seq bump, return theirs.
+        txn.rollback().await?;
+        let existing = by_client_id(db, author.id, new.client_id.as_deref())
+            .await?
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("clientId conflict without a row")))?;
+        return Ok((view(db, &existing).await?, Sent::Existing));
+    };
+    txn.execute_raw(stmt(
+        "UPDATE thread_participants SET read_seq = GREATEST(read_seq, $3), delivered_seq = GREATEST(delivered_seq, $3)
+         WHERE thread_id = $1 AND user_id = $2",
+        [new.thread.into(), author.id.into(), seq.into()],
+    ))
+    .await?;
+    // New activity brings an archived conversation back for everyone who archived it.
+    #[derive(FromQueryResult)]
+    struct Unarchived {
+        user_id: Uuid,
+    }
+    let unarchived: Vec<Uuid> = Unarchived::find_by_statement(stmt(
+        "UPDATE thread_participants SET archived = false
+         WHERE thread_id = $1 AND archived AND left_at IS NULL RETURNING user_id",
+        [new.thread.into()],
+    ))
+    .all(&txn)
+    .await?
+    .into_iter()
+    .map(|r| r.user_id)
+    .collect();
+    let view = view(&txn, &message).await?;
+    log::append(&txn, Scope::Thread(new.thread), "message.created", &view).await?;
+    threads::announce(&txn, new.thread, &unarchived).await?;
+    txn.commit().await?;
+    Ok((view, Sent::Created))
+}
+
+async fn by_client_id(db: &DatabaseConnection, author: Uuid, client_id: Option<&str>) -> Result<Option<messages::Model>> {
+    let Some(client_id) = client_id else {
+        return Ok(None);
+    };
+    Ok(messages::Entity::find()
+        .filter(messages::Column::AuthorId.eq(author))
+        .filter(messages::Column::ClientId.eq(client_id))
+        .one(db)
+        .await?)
+}
+
+/// Edits the author's own message, keeping the previous text in `message_edits`.
+pub async fn edit(db: &DatabaseConnection, actor: &User, id: Uuid, content: MessageContent) -> Result<MessageView> {
+    let txn = db.begin().await?;
+    let (message, _) = visible(&txn, actor.id, id).await?;
+    if message.author_id != actor.id {
+        return Err(AppError::forbidden("only the author can edit a message"));
+    }
+    if message.deleted_at.is_some() {
+        return Err(AppError::conflict("a deleted message cannot be edited"));
+    }
+    if message.content == content.as_str() {
+        let view = view(&txn, &message).await?;
+        txn.commit().await?;
+        return Ok(view);
+    }
+    txn.execute_raw(stmt(
+        "INSERT INTO message_edits (message_id, previous_content) VALUES ($1, $2)",
+        [id.into(), message.content.clone().into()],
+    ))
+    .await?;
+    let updated = messages::Model::find_by_statement(stmt(
+        "UPDATE messages SET content = $2, edited_at = now() WHERE id = $1
+         RETURNING id, thread_id, seq, author_id, content, reply_to_id, client_id, created_at, edited_at, deleted_at",
+        [id.into(), content.into_inner().into()],
+    ))
+    .one(&txn)
+    .await?
+    .ok_or(AppError::NotFound("message"))?;
+    let view = view(&txn, &updated).await?;
+    log::append(&txn, Scope::Thread(updated.thread_id), "message.updated", &view).await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// Deletes a message, leaving a tombstone. Authors delete their own; thread admins and
+/// system admins may delete any.
+pub async fn delete(db: &DatabaseConnection, actor: &User, id: Uuid) -> Result<()> {
+    let txn = db.begin().await?;
+    let (message, member) = visible(&txn, actor.id, id).await?;
+    let allowed = message.author_id == actor.id
+        || (member.is_admin() && member.kind == ThreadKind::Group)
+        || accounts::is_admin(actor);
+    if !allowed {
+        return Err(AppError::forbidden("only the author or an admin can delete a message"));
+    }
+    if message.deleted_at.is_some() {
+        txn.commit().await?;
+        return Ok(());
+    }
+    txn.execute_raw(stmt(
+        "UPDATE messages SET deleted_at = now(), content = '' WHERE id = $1",
+        [id.into()],
+    ))
+    .await?;
+    txn.execute_raw(stmt("DELETE FROM message_edits WHERE message_id = $1", [id.into()]))
+        .await?;
+    txn.execute_raw(stmt("DELETE FROM reactions WHERE message_id = $1", [id.into()]))
+        .await?;
+    log::append(
+        &txn,
+        Scope::Thread(message.thread_id),
+        "message.deleted",
+        &serde_json::json!({ "id": id, "threadId": message.thread_id }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Earlier versions of a message, oldest first (visible to members of its thread).
+pub async fn history(db: &DatabaseConnection, viewer: Uuid, id: Uuid) -> Result<Vec<(time::OffsetDateTime, String)>> {
+    visible(db, viewer, id).await?;
+    use crate::entities::message_edits;
+    Ok(message_edits::Entity::find()
+        .filter(message_edits::Column::MessageId.eq(id))
+        .order_by_asc(message_edits::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|e| (e.edited_at, e.previous_content))
+        .collect())
+}

@@ -1,0 +1,13 @@
+//! The chat domain: conversations, membership, messages, reactions, read pointers and
+//! blocks. Rules and authorization live here (a non-member gets "not found"); no HTTP
+//! types. Every change writes its events to the log in the same transaction.
+
+pub mod blocks;
+pub mod fields;
+pub mod messages;
+pub mod reactions;
+pub mod reads;
+pub mod threads;
+pub mod views;
+
+pub use views::{MessagePage, MessageView, ThreadView};

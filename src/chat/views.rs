@@ -1,0 +1,94 @@
+//! The public shapes of conversations and messages (DESIGN.md §5 `Thread`, `Message`).
+
+use serde::Serialize;
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::{accounts::UserView, entities::threads::ThreadKind};
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ThreadView {
+    pub id: Uuid,
+    pub kind: ThreadKind,
+    /// The group's name, or the other person's name in a direct conversation.
+    pub name: String,
+    /// Members (the first 100; the open room lists none: everyone is in it).
+    pub participants: Vec<UserView>,
+    pub member_count: i64,
+    pub last_message: Option<LastMessage>,
+    pub unread_count: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+    pub archived: bool,
+    /// The viewer's role in the thread: `admin` or `member`.
+    pub role: String,
+    /// The other person in a direct conversation.
+    pub peer_id: Option<Uuid>,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LastMessage {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    /// Empty when the message was deleted.
+    pub content: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    pub deleted: bool,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReactionView {
+    pub emoji: String,
+    pub count: usize,
+    pub user_ids: Vec<Uuid>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryStatus {
+    Sent,
+    Delivered,
+    Read,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageView {
+    pub id: Uuid,
+    pub thread_id: Uuid,
+    pub user_id: Uuid,
+    pub user: UserView,
+    /// Empty for a deleted message (the tombstone keeps its place).
+    pub content: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub edited_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub deleted_at: Option<OffsetDateTime>,
+    pub reply_to_id: Option<Uuid>,
+    pub client_id: Option<String>,
+    /// Attachments arrive with the attachments feature; always empty for now.
+    pub attachments: Vec<serde_json::Value>,
+    pub reactions: Vec<ReactionView>,
+    pub status: DeliveryStatus,
+    /// Recipients whose read pointer passed this message ("read by N of M").
+    pub read_count: usize,
+    pub recipient_count: usize,
+    /// Position within the thread (commit order).
+    pub seq: i64,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MessagePage {
+    /// Oldest first.
+    pub messages: Vec<MessageView>,
+    /// Pass as `before` to get the next older page; null when there is none.
+    pub next_cursor: Option<Uuid>,
+}

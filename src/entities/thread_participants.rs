@@ -1,0 +1,22 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "thread_participants")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub thread_id: Uuid,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub user_id: Uuid,
+    pub role: String,
+    pub joined_at: TimeDateTimeWithTimeZone,
+    pub left_at: Option<TimeDateTimeWithTimeZone>,
+    pub read_seq: i64,
+    pub delivered_seq: i64,
+    pub archived: bool,
+    pub muted: bool,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
