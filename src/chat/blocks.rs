@@ -13,7 +13,9 @@ pub async fn block(db: &DatabaseConnection, actor: &User, user: Uuid) -> Result<
     if user == actor.id {
         return Err(AppError::validation("you cannot block yourself"));
     }
-    accounts::find(db, user).await?.ok_or(AppError::NotFound("user"))?;
+    accounts::find(db, user)
+        .await?
+        .ok_or(AppError::NotFound("user"))?;
     db.execute_raw(stmt(
         "INSERT INTO blocks (blocker_id, blocked_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
         [actor.id.into(), user.into()],
@@ -60,7 +62,11 @@ pub async fn is_blocked(conn: &impl ConnectionTrait, blocker: Uuid, user: Uuid) 
 }
 
 /// Whether the other person in direct thread `thread` has blocked `sender`.
-pub async fn blocked_in_direct(conn: &impl ConnectionTrait, thread: Uuid, sender: Uuid) -> Result<bool> {
+pub async fn blocked_in_direct(
+    conn: &impl ConnectionTrait,
+    thread: Uuid,
+    sender: Uuid,
+) -> Result<bool> {
     Ok(conn
         .query_one_raw(stmt(
             "SELECT 1 FROM thread_participants p JOIN blocks b

@@ -22,7 +22,9 @@ impl MessageContent {
             )));
         }
         if text.contains('\0') {
-            return Err(AppError::validation("message must not contain NUL characters"));
+            return Err(AppError::validation(
+                "message must not contain NUL characters",
+            ));
         }
         Ok(Self(text.to_owned()))
     }
@@ -56,7 +58,9 @@ pub fn emoji(raw: &str) -> Result<String, AppError> {
         || emoji.len() > 32
         || emoji.chars().any(|c| c.is_whitespace() || c.is_control())
     {
-        return Err(AppError::validation("emoji must be 1 to 32 bytes without spaces"));
+        return Err(AppError::validation(
+            "emoji must be 1 to 32 bytes without spaces",
+        ));
     }
     Ok(emoji.to_owned())
 }
@@ -82,8 +86,14 @@ mod tests {
 
     #[test]
     fn content_is_trimmed_and_bounded() {
-        assert_eq!(MessageContent::parse("  hi\r\nthere ").unwrap().as_str(), "hi\nthere");
-        assert!(matches!(MessageContent::parse(" \n "), Err(AppError::Validation(_))));
+        assert_eq!(
+            MessageContent::parse("  hi\r\nthere ").unwrap().as_str(),
+            "hi\nthere"
+        );
+        assert!(matches!(
+            MessageContent::parse(" \n "),
+            Err(AppError::Validation(_))
+        ));
         assert!(MessageContent::parse(&"x".repeat(MAX_CONTENT_CHARS)).is_ok());
         assert!(matches!(
             MessageContent::parse(&"x".repeat(MAX_CONTENT_CHARS + 1)),

@@ -10,8 +10,9 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{
-    blocks, reads,
+    blocks,
     fields::MessageContent,
+    reads,
     threads::{self, Membership},
     views::{DeliveryStatus, MessagePage, MessageView, ReactionView},
 };
@@ -44,7 +45,11 @@ impl Pointers {
         ))
         .all(conn)
         .await?;
-        Ok(Self(rows.into_iter().map(|r| (r.user_id, r.read_seq, r.delivered_seq)).collect()))
+        Ok(Self(
+            rows.into_iter()
+                .map(|r| (r.user_id, r.read_seq, r.delivered_seq))
+                .collect(),
+        ))
     }
 
     /// (status, read by, recipients) of message `seq` written by `author`.
@@ -68,7 +73,11 @@ impl Pointers {
 }
 
 /// Builds the public views of messages of one thread (authors, reactions, status).
-pub async fn views(conn: &impl ConnectionTrait, thread: Uuid, rows: Vec<messages::Model>) -> Result<Vec<MessageView>> {
+pub async fn views(
+    conn: &impl ConnectionTrait,
+    thread: Uuid,
+    rows: Vec<messages::Model>,
+) -> Result<Vec<MessageView>> {
     if rows.is_empty() {
         return Ok(Vec::new());
     }
@@ -97,9 +106,9 @@ pub async fn views(conn: &impl ConnectionTrait, thread: Uuid, rows: Vec<messages
     let pointers = Pointers::load(conn, thread).await?;
     rows.into_iter()
         .map(|m| {
-            let author = authors
-                .get(&m.author_id)
-                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("author {} missing", m.author_id)))?;
+            let author = authors.get(&m.author_id).ok_or_else(|| {
+                AppError::Internal(anyhow::anyhow!("author {} missing", m.author_id))
+            })?;
             let (status, read_count, recipient_count) = pointers.status(m.author_id, m.seq);
             let deleted = m.deleted_at.is_some();
             Ok(MessageView {
@@ -114,7 +123,11 @@ pub async fn views(conn: &impl ConnectionTrait, thread: Uuid, rows: Vec<messages
                 reply_to_id: m.reply_to_id,
                 client_id: m.client_id,
                 attachments: Vec::new(),
-                reactions: if deleted { Vec::new() } else { by_message.remove(&m.id).unwrap_or_default() },
+                reactions: if deleted {
+                    Vec::new()
+                } else {
+                    by_message.remove(&m.id).unwrap_or_default()
+                },
                 status,
                 read_count,
                 recipient_count,
@@ -133,7 +146,11 @@ pub async fn view(conn: &impl ConnectionTrait, message: &messages::Model) -> Res
 }
 
 /// Finds a message the viewer may see (a member of its thread); "not found" otherwise.
-pub async fn visible(conn: &impl ConnectionTrait, viewer: Uuid, id: Uuid) -> Result<(messages::Model, Membership)> {
+pub async fn visible(
+    conn: &impl ConnectionTrait,
+    viewer: Uuid,
+    id: Uuid,
+) -> Result<(messages::Model, Membership)> {
     let message = messages::Entity::find_by_id(id)
         .one(conn)
         .await?
@@ -146,10 +163,18 @@ pub async fn visible(conn: &impl ConnectionTrait, viewer: Uuid, id: Uuid) -> Res
 
 /// The newest `limit` messages older than `before` (oldest first), with a cursor for more.
 /// Fetching counts as delivery to the viewer.
-pub async fn page(db: &DatabaseConnection, viewer: Uuid, thread: Uuid, before: Option<Uuid>, limit: Option<u64>) -> Result<MessagePage> {
+pub async fn page(
+    db: &DatabaseConnection,
+    viewer: Uuid,
+    thread: Uuid,
+    before: Option<Uuid>,
+    limit: Option<u64>,
+) -> Result<MessagePage> {
     let limit = limit.unwrap_or(DEFAULT_PAGE);
     if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(AppError::validation(format!("limit must be 1 to {MAX_PAGE}")));
+        return Err(AppError::validation(format!(
+            "limit must be 1 to {MAX_PAGE}"
+        )));
     }
     let member = threads::membership(db, thread, viewer).await?;
     let mut query = messages::Entity::find().filter(messages::Column::ThreadId.eq(thread));
@@ -197,19 +222,27 @@ pub enum Sent {
 
 /// Sends a message. A repeat of an author's `clientId` returns the first message and
 /// stores nothing.
-pub async fn send(db: &DatabaseConnection, author: &User, new: NewMessage) -> Result<(MessageView, Sent)> {
+pub async fn send(
+    db: &DatabaseConnection,
+    author: &User,
+    new: NewMessage,
+) -> Result<(MessageView, Sent)> {
     if let Some(existing) = by_client_id(db, author.id, new.client_id.as_deref()).await? {
         return Ok((view(db, &existing).await?, Sent::Existing));
     }
     let txn = db.begin().await?;
     let member = threads::membership(&txn, new.thread, author.id).await?;
-    if member.kind == ThreadKind::Direct && blocks::blocked_in_direct(&txn, new.thread, author.id).await? {
+    if member.kind == ThreadKind::Direct
+        && blocks::blocked_in_direct(&txn, new.thread, author.id).await?
+    {
         return Err(AppError::forbidden("you cannot message this user"));
     }
     if let Some(reply_to) = new.reply_to {
         let target = messages::Entity::find_by_id(reply_to).one(&txn).await?;
         if target.is_none_or(|t| t.thread_id != new.thread) {
-            return Err(AppError::validation("replyToId is not a message of this conversation"));
+            return Err(AppError::validation(
+                "replyToId is not a message of this conversation",
+            ));
         }
     }
     // The thread row lock orders messages: seq is gapless and in commit order per thread.
@@ -247,7 +280,9 @@ pub async fn send(db: &DatabaseConnection, author: &User, new: NewMessage) -> Re
         txn.rollback().await?;
         let existing = by_client_id(db, author.id, new.client_id.as_deref())
             .await?
-            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("clientId conflict without a row")))?;
+            .ok_or_else(|| {
+                AppError::Internal(anyhow::anyhow!("clientId conflict without a row"))
+            })?;
         return Ok((view(db, &existing).await?, Sent::Existing));
     };
     txn.execute_raw(stmt(
@@ -278,7 +313,11 @@ pub async fn send(db: &DatabaseConnection, author: &User, new: NewMessage) -> Re
     Ok((view, Sent::Created))
 }
 
-async fn by_client_id(db: &DatabaseConnection, author: Uuid, client_id: Option<&str>) -> Result<Option<messages::Model>> {
+async fn by_client_id(
+    db: &DatabaseConnection,
+    author: Uuid,
+    client_id: Option<&str>,
+) -> Result<Option<messages::Model>> {
     let Some(client_id) = client_id else {
         return Ok(None);
     };
@@ -290,7 +329,12 @@ async fn by_client_id(db: &DatabaseConnection, author: Uuid, client_id: Option<&
 }
 
 /// Edits the author's own message, keeping the previous text in `message_edits`.
-pub async fn edit(db: &DatabaseConnection, actor: &User, id: Uuid, content: MessageContent) -> Result<MessageView> {
+pub async fn edit(
+    db: &DatabaseConnection,
+    actor: &User,
+    id: Uuid,
+    content: MessageContent,
+) -> Result<MessageView> {
     let txn = db.begin().await?;
     let (message, _) = visible(&txn, actor.id, id).await?;
     if message.author_id != actor.id {
@@ -318,7 +362,13 @@ pub async fn edit(db: &DatabaseConnection, actor: &User, id: Uuid, content: Mess
     .await?
     .ok_or(AppError::NotFound("message"))?;
     let view = view(&txn, &updated).await?;
-    log::append(&txn, Scope::Thread(updated.thread_id), "message.updated", &view).await?;
+    log::append(
+        &txn,
+        Scope::Thread(updated.thread_id),
+        "message.updated",
+        &view,
+    )
+    .await?;
     txn.commit().await?;
     Ok(view)
 }
@@ -332,7 +382,9 @@ pub async fn delete(db: &DatabaseConnection, actor: &User, id: Uuid) -> Result<(
         || (member.is_admin() && member.kind == ThreadKind::Group)
         || accounts::is_admin(actor);
     if !allowed {
-        return Err(AppError::forbidden("only the author or an admin can delete a message"));
+        return Err(AppError::forbidden(
+            "only the author or an admin can delete a message",
+        ));
     }
     if message.deleted_at.is_some() {
         txn.commit().await?;
@@ -343,10 +395,16 @@ pub async fn delete(db: &DatabaseConnection, actor: &User, id: Uuid) -> Result<(
         [id.into()],
     ))
     .await?;
-    txn.execute_raw(stmt("DELETE FROM message_edits WHERE message_id = $1", [id.into()]))
-        .await?;
-    txn.execute_raw(stmt("DELETE FROM reactions WHERE message_id = $1", [id.into()]))
-        .await?;
+    txn.execute_raw(stmt(
+        "DELETE FROM message_edits WHERE message_id = $1",
+        [id.into()],
+    ))
+    .await?;
+    txn.execute_raw(stmt(
+        "DELETE FROM reactions WHERE message_id = $1",
+        [id.into()],
+    ))
+    .await?;
     log::append(
         &txn,
         Scope::Thread(message.thread_id),
@@ -359,7 +417,11 @@ pub async fn delete(db: &DatabaseConnection, actor: &User, id: Uuid) -> Result<(
 }
 
 /// Earlier versions of a message, oldest first (visible to members of its thread).
-pub async fn history(db: &DatabaseConnection, viewer: Uuid, id: Uuid) -> Result<Vec<(time::OffsetDateTime, String)>> {
+pub async fn history(
+    db: &DatabaseConnection,
+    viewer: Uuid,
+    id: Uuid,
+) -> Result<Vec<(time::OffsetDateTime, String)>> {
     visible(db, viewer, id).await?;
     use crate::entities::message_edits;
     Ok(message_edits::Entity::find()

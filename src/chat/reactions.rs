@@ -15,7 +15,13 @@ use crate::{
 /// Distinct emoji one message may carry.
 const MAX_DISTINCT: i64 = 50;
 
-pub async fn set(db: &DatabaseConnection, actor: &User, message: Uuid, emoji: String, on: bool) -> Result<MessageView> {
+pub async fn set(
+    db: &DatabaseConnection,
+    actor: &User,
+    message: Uuid,
+    emoji: String,
+    on: bool,
+) -> Result<MessageView> {
     let txn = db.begin().await?;
     let (row, _) = messages::visible(&txn, actor.id, message).await?;
     if row.deleted_at.is_some() {
@@ -34,7 +40,9 @@ pub async fn set(db: &DatabaseConnection, actor: &User, message: Uuid, emoji: St
         .await?
         .map_or(0, |c| c.n);
         if distinct >= MAX_DISTINCT {
-            return Err(AppError::validation(format!("a message carries at most {MAX_DISTINCT} different reactions")));
+            return Err(AppError::validation(format!(
+                "a message carries at most {MAX_DISTINCT} different reactions"
+            )));
         }
         txn.execute_raw(stmt(
             "INSERT INTO reactions (message_id, user_id, emoji) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",

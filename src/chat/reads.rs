@@ -30,7 +30,12 @@ async fn message_at(conn: &impl ConnectionTrait, thread: Uuid, seq: i64) -> Resu
 
 /// Marks the thread read up to `message` (or its newest message). Returns the new unread
 /// count (0 when everything is read).
-pub async fn mark_read(db: &DatabaseConnection, actor: &User, thread: Uuid, message: Option<Uuid>) -> Result<i64> {
+pub async fn mark_read(
+    db: &DatabaseConnection,
+    actor: &User,
+    thread: Uuid,
+    message: Option<Uuid>,
+) -> Result<i64> {
     let txn = db.begin().await?;
     let member = threads::membership(&txn, thread, actor.id).await?;
     let seq = match message {
@@ -39,7 +44,11 @@ pub async fn mark_read(db: &DatabaseConnection, actor: &User, thread: Uuid, mess
             let m = messages::Entity::find_by_id(id).one(&txn).await?;
             match m {
                 Some(m) if m.thread_id == thread => m.seq,
-                _ => return Err(AppError::validation("messageId is not a message of this conversation")),
+                _ => {
+                    return Err(AppError::validation(
+                        "messageId is not a message of this conversation",
+                    ));
+                }
             }
         }
         None => member.last_seq,
@@ -63,7 +72,11 @@ pub async fn mark_read(db: &DatabaseConnection, actor: &User, thread: Uuid, mess
 }
 
 /// Records that messages up to `seq` reached the member (fetched or streamed).
-pub async fn mark_delivered(conn: &impl ConnectionTrait, member: &Membership, seq: i64) -> Result<()> {
+pub async fn mark_delivered(
+    conn: &impl ConnectionTrait,
+    member: &Membership,
+    seq: i64,
+) -> Result<()> {
     let moved = conn
         .execute_raw(stmt(
             "UPDATE thread_participants SET delivered_seq = $3
@@ -75,7 +88,8 @@ pub async fn mark_delivered(conn: &impl ConnectionTrait, member: &Membership, se
     if moved > 0
         && let Some(id) = message_at(conn, member.thread_id, seq).await?
     {
-        let payload = json!({ "threadId": member.thread_id, "userId": member.user_id, "messageId": id });
+        let payload =
+            json!({ "threadId": member.thread_id, "userId": member.user_id, "messageId": id });
         log::append(conn, Scope::Thread(member.thread_id), "delivered", &payload).await?;
     }
     Ok(())

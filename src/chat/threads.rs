@@ -47,7 +47,11 @@ impl Membership {
 }
 
 /// The caller's membership, or "not found" (non-members learn nothing about a thread).
-pub async fn membership(conn: &impl ConnectionTrait, thread: Uuid, user: Uuid) -> Result<Membership> {
+pub async fn membership(
+    conn: &impl ConnectionTrait,
+    thread: Uuid,
+    user: Uuid,
+) -> Result<Membership> {
     Membership::find_by_statement(stmt(
         "SELECT p.thread_id, p.user_id, t.kind, p.role, p.read_seq, p.delivered_seq, t.last_seq
          FROM thread_participants p JOIN threads t ON t.id = p.thread_id
@@ -91,7 +95,11 @@ pub enum Filter {
 }
 
 /// The viewer's threads as they see them, newest activity first.
-pub async fn list(conn: &impl ConnectionTrait, viewer: Uuid, filter: Filter) -> Result<Vec<ThreadView>> {
+pub async fn list(
+    conn: &impl ConnectionTrait,
+    viewer: Uuid,
+    filter: Filter,
+) -> Result<Vec<ThreadView>> {
     let (archived, only): (Option<bool>, Option<Uuid>) = match filter {
         Filter::Active => (Some(false), None),
         Filter::Archived => (Some(true), None),
@@ -242,7 +250,12 @@ async fn active_users(conn: &impl ConnectionTrait, ids: &[Uuid]) -> Result<Vec<U
     Ok(unique)
 }
 
-async fn insert_members(txn: &DatabaseTransaction, thread: Uuid, users: &[Uuid], role: &str) -> Result<Vec<Uuid>> {
+async fn insert_members(
+    txn: &DatabaseTransaction,
+    thread: Uuid,
+    users: &[Uuid],
+    role: &str,
+) -> Result<Vec<Uuid>> {
     #[derive(FromQueryResult)]
     struct Row {
         user_id: Uuid,
@@ -273,12 +286,19 @@ async fn touch(txn: &DatabaseTransaction, thread: Uuid) -> Result<()> {
 }
 
 /// Creates a group named `name` with the creator (as admin) and `members`.
-pub async fn create_group(db: &DatabaseConnection, creator: &User, name: String, members: &[Uuid]) -> Result<ThreadView> {
+pub async fn create_group(
+    db: &DatabaseConnection,
+    creator: &User,
+    name: String,
+    members: &[Uuid],
+) -> Result<ThreadView> {
     let txn = db.begin().await?;
     let mut members = active_users(&txn, members).await?;
     members.retain(|&id| id != creator.id);
     if members.len() + 1 > MAX_GROUP_MEMBERS {
-        return Err(AppError::validation(format!("a group has at most {MAX_GROUP_MEMBERS} members")));
+        return Err(AppError::validation(format!(
+            "a group has at most {MAX_GROUP_MEMBERS} members"
+        )));
     }
     let id = Uuid::now_v7();
     txn.execute_raw(stmt(
@@ -305,7 +325,9 @@ fn direct_key(a: Uuid, b: Uuid) -> String {
 /// Concurrent calls for the same pair meet on the unique `direct_key`.
 pub async fn direct(db: &DatabaseConnection, me: &User, other: Uuid) -> Result<ThreadView> {
     if other == me.id {
-        return Err(AppError::validation("you cannot start a conversation with yourself"));
+        return Err(AppError::validation(
+            "you cannot start a conversation with yourself",
+        ));
     }
     let peer = accounts::find(db, other)
         .await?
@@ -334,11 +356,14 @@ pub async fn direct(db: &DatabaseConnection, me: &User, other: Uuid) -> Result<T
             row.id
         }
         None => {
-            Row::find_by_statement(stmt("SELECT id FROM threads WHERE direct_key = $1", [key.into()]))
-                .one(&txn)
-                .await?
-                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("direct thread vanished")))?
-                .id
+            Row::find_by_statement(stmt(
+                "SELECT id FROM threads WHERE direct_key = $1",
+                [key.into()],
+            ))
+            .one(&txn)
+            .await?
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("direct thread vanished")))?
+            .id
         }
     };
     let view = view(&txn, id, me.id).await?;
@@ -373,11 +398,19 @@ async fn group_admin(txn: &DatabaseTransaction, thread: Uuid, actor: Uuid) -> Re
     Ok(me)
 }
 
-pub async fn rename(db: &DatabaseConnection, actor: &User, thread: Uuid, name: String) -> Result<ThreadView> {
+pub async fn rename(
+    db: &DatabaseConnection,
+    actor: &User,
+    thread: Uuid,
+    name: String,
+) -> Result<ThreadView> {
     let txn = db.begin().await?;
     group_admin(&txn, thread, actor.id).await?;
-    txn.execute_raw(stmt("UPDATE threads SET name = $2 WHERE id = $1", [thread.into(), name.into()]))
-        .await?;
+    txn.execute_raw(stmt(
+        "UPDATE threads SET name = $2 WHERE id = $1",
+        [thread.into(), name.into()],
+    ))
+    .await?;
     touch(&txn, thread).await?;
     let members = active_member_ids(&txn, thread).await?;
     announce(&txn, thread, &members).await?;
@@ -386,14 +419,21 @@ pub async fn rename(db: &DatabaseConnection, actor: &User, thread: Uuid, name: S
     Ok(view)
 }
 
-pub async fn add_members(db: &DatabaseConnection, actor: &User, thread: Uuid, users: &[Uuid]) -> Result<ThreadView> {
+pub async fn add_members(
+    db: &DatabaseConnection,
+    actor: &User,
+    thread: Uuid,
+    users: &[Uuid],
+) -> Result<ThreadView> {
     let txn = db.begin().await?;
     group_admin(&txn, thread, actor.id).await?;
     let users = active_users(&txn, users).await?;
     let current = active_member_ids(&txn, thread).await?;
     let new_count = users.iter().filter(|u| !current.contains(u)).count();
     if current.len() + new_count > MAX_GROUP_MEMBERS {
-        return Err(AppError::validation(format!("a group has at most {MAX_GROUP_MEMBERS} members")));
+        return Err(AppError::validation(format!(
+            "a group has at most {MAX_GROUP_MEMBERS} members"
+        )));
     }
     let added = insert_members(&txn, thread, &users, "member").await?;
     if !added.is_empty() {
@@ -426,20 +466,33 @@ async fn depart(txn: &DatabaseTransaction, thread: Uuid, user: Uuid) -> Result<(
         [thread.into()],
     ))
     .await?;
-    log::append(txn, Scope::User(user), "thread.removed", &serde_json::json!({ "id": thread })).await?;
+    log::append(
+        txn,
+        Scope::User(user),
+        "thread.removed",
+        &serde_json::json!({ "id": thread }),
+    )
+    .await?;
     touch(txn, thread).await?;
     let rest = active_member_ids(txn, thread).await?;
     announce(txn, thread, &rest).await?;
     Ok(())
 }
 
-pub async fn remove_member(db: &DatabaseConnection, actor: &User, thread: Uuid, user: Uuid) -> Result<ThreadView> {
+pub async fn remove_member(
+    db: &DatabaseConnection,
+    actor: &User,
+    thread: Uuid,
+    user: Uuid,
+) -> Result<ThreadView> {
     if user == actor.id {
         return Err(AppError::validation("to remove yourself, leave the group"));
     }
     let txn = db.begin().await?;
     group_admin(&txn, thread, actor.id).await?;
-    membership(&txn, thread, user).await.map_err(|_| AppError::NotFound("member"))?;
+    membership(&txn, thread, user)
+        .await
+        .map_err(|_| AppError::NotFound("member"))?;
     depart(&txn, thread, user).await?;
     let view = view(&txn, thread, actor.id).await?;
     txn.commit().await?;
@@ -452,7 +505,9 @@ pub async fn leave(db: &DatabaseConnection, actor: &User, thread: Uuid) -> Resul
     match me.kind {
         ThreadKind::Group => {}
         ThreadKind::Direct => {
-            return Err(AppError::validation("you cannot leave a direct conversation; archive it instead"));
+            return Err(AppError::validation(
+                "you cannot leave a direct conversation; archive it instead",
+            ));
         }
         ThreadKind::Open => return Err(AppError::validation("everyone stays in the open room")),
     }
@@ -462,7 +517,12 @@ pub async fn leave(db: &DatabaseConnection, actor: &User, thread: Uuid) -> Resul
 }
 
 /// Archives or unarchives the thread for `actor` only.
-pub async fn set_archived(db: &DatabaseConnection, actor: &User, thread: Uuid, archived: bool) -> Result<ThreadView> {
+pub async fn set_archived(
+    db: &DatabaseConnection,
+    actor: &User,
+    thread: Uuid,
+    archived: bool,
+) -> Result<ThreadView> {
     let txn = db.begin().await?;
     membership(&txn, thread, actor.id).await?;
     txn.execute_raw(stmt(

@@ -5,6 +5,7 @@ mod helpers;
 
 mod accounts;
 mod admin;
+mod chat_api;
 mod ops;
 mod pages;
 mod security;

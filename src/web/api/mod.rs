@@ -3,6 +3,8 @@
 
 mod admin;
 mod auth;
+mod messages;
+mod threads;
 mod tokens;
 mod users;
 
@@ -24,6 +26,8 @@ use crate::app::AppState;
         (name = "tokens", description = "API tokens for bots and scripts"),
         (name = "users", description = "People"),
         (name = "admin", description = "User management (OWNER/ADMIN)"),
+        (name = "threads", description = "Conversations and membership"),
+        (name = "messages", description = "Messages, reactions, read pointers"),
     )
 )]
 struct ApiDoc;
@@ -55,4 +59,19 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(tokens::revoke))
         .routes(routes!(admin::list_users))
         .routes(routes!(admin::update_user))
+        .routes(routes!(threads::list, threads::act))
+        .routes(routes!(threads::get))
+        .routes(routes!(
+            messages::list,
+            messages::send,
+            messages::edit,
+            messages::delete
+        ))
+        .routes(routes!(messages::read))
+        .routes(routes!(messages::react, messages::unreact))
+        .routes(routes!(
+            messages::block,
+            messages::unblock,
+            messages::blocked
+        ))
 }
