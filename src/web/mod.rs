@@ -4,6 +4,7 @@ pub mod api;
 mod assets;
 pub mod errors;
 pub mod extract;
+pub mod format;
 pub mod ops;
 mod pages;
 mod security;
