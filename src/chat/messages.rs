@@ -194,10 +194,10 @@ pub async fn page(
     let more = rows.len() as u64 > limit;
     rows.truncate(limit as usize);
     rows.reverse();
-    if let Some(newest) = rows.last() {
-        if newest.seq > member.delivered_seq {
-            reads::mark_delivered(db, &member, newest.seq).await?;
-        }
+    if let Some(newest) = rows.last()
+        && newest.seq > member.delivered_seq
+    {
+        reads::mark_delivered(db, &member, newest.seq).await?;
     }
     let next_cursor = more.then(|| rows.first().map(|m| m.id)).flatten();
     Ok(MessagePage {

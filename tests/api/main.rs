@@ -6,6 +6,8 @@ mod helpers;
 mod accounts;
 mod admin;
 mod chat_api;
+mod chat_pages;
+mod event_log;
 mod ops;
 mod pages;
 mod security;

@@ -6,12 +6,10 @@ pub mod auth;
 pub mod chat;
 pub mod settings;
 
-use askama::Template;
-use askama_web::WebTemplate;
 use axum::{
     extract::{FromRequestParts, OptionalFromRequestParts},
     http::request::Parts,
-    response::{IntoResponse, Redirect, Response},
+    response::Redirect,
 };
 use tower_sessions::Session;
 
@@ -57,14 +55,4 @@ pub fn safe_next(next: Option<&str>) -> String {
 
 pub async fn home(user: Option<CurrentUser>) -> Redirect {
     Redirect::to(if user.is_some() { "/chats" } else { "/login" })
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "pages/chats.html")]
-pub struct ChatsPage {
-    ctx: PageCtx,
-}
-
-pub async fn chats(_user: CurrentUser, ctx: PageCtx) -> Response {
-    ChatsPage { ctx }.into_response()
 }
