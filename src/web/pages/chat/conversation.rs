@@ -1,168 +1,30 @@
-//! Chat pages: the conversation list, a conversation, people, and their form posts.
-//! With htmx, message actions return the message partial; without JavaScript every form
-//! posts and redirects back (303).
+//! One conversation: its messages and the actions on them.
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
-    Router,
     extract::State,
     http::StatusCode,
-    response::{Html, IntoResponse, Redirect, Response},
-    routing::{get, post},
+    response::{IntoResponse, Redirect, Response},
 };
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::PageCtx;
+use super::{QUICK_REACTIONS, list::ThreadItem, render, to_chat};
+use crate::web::pages::PageCtx;
 use crate::{
-    accounts::{self, UserView},
     app::AppState,
     auth::CurrentUser,
     chat::{
-        self, MessageView, ThreadView,
+        self, MessageView,
         fields::{self, MessageContent},
         messages::NewMessage,
-        threads::Filter,
         views::DeliveryStatus,
     },
     entities::threads::ThreadKind,
     error::{AppError, Result},
     web::extract::{Form, IsHtmx, Path, Query},
 };
-
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/chats", get(chats))
-        .route("/chats/new", post(create_group))
-        .route("/chats/{id}", get(conversation))
-        .route("/chats/{id}/messages", get(older).post(send))
-        .route("/chats/{id}/messages/{mid}/edit", get(edit_form).post(edit))
-        .route("/chats/{id}/messages/{mid}/delete", post(delete))
-        .route("/chats/{id}/messages/{mid}/react", post(react))
-        .route("/chats/{id}/read", post(read))
-        .route("/chats/{id}/leave", post(leave))
-        .route("/chats/{id}/archive", post(archive))
-        .route("/chats/{id}/unarchive", post(unarchive))
-        .route("/chats/{id}/rename", post(rename))
-        .route("/people", get(people))
-        .route("/people/{id}/message", post(message_person))
-        .route("/people/{id}/block", post(block))
-        .route("/people/{id}/unblock", post(unblock))
-}
-
-/// Quick reactions offered under every message.
-const QUICK_REACTIONS: [&str; 3] = ["👍", "❤️", "😂"];
-
-fn render(t: &impl Template) -> Result<Response> {
-    let html = t.render().map_err(|e| AppError::Internal(e.into()))?;
-    Ok(Html(html).into_response())
-}
-
-fn to_chat(id: Uuid) -> Response {
-    Redirect::to(&format!("/chats/{id}")).into_response()
-}
-
-// ---------- the conversation list ----------
-
-pub struct ThreadItem {
-    t: ThreadView,
-    is_direct: bool,
-    letter: String,
-    preview: String,
-    preview_deleted: bool,
-}
-
-impl ThreadItem {
-    fn new(t: ThreadView) -> Self {
-        let letter = t
-            .name
-            .chars()
-            .next()
-            .map(|c| c.to_uppercase().collect())
-            .unwrap_or_else(|| "#".into());
-        let (preview, preview_deleted) = match &t.last_message {
-            Some(m) if m.deleted => (String::new(), true),
-            Some(m) => (m.content.chars().take(80).collect(), false),
-            None => (String::new(), false),
-        };
-        Self {
-            is_direct: t.kind == ThreadKind::Direct,
-            letter,
-            preview,
-            preview_deleted,
-            t,
-        }
-    }
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "pages/chats.html")]
-pub struct ChatsPage {
-    ctx: PageCtx,
-    csrf: String,
-    archived: bool,
-    threads: Vec<ThreadItem>,
-    others: Vec<UserView>,
-}
-
-#[derive(Deserialize)]
-pub struct ChatsQuery {
-    archived: Option<String>,
-}
-
-async fn chats(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    ctx: PageCtx,
-    Query(q): Query<ChatsQuery>,
-) -> Result<Response> {
-    let archived = q.archived.as_deref() == Some("1");
-    let filter = if archived {
-        Filter::Archived
-    } else {
-        Filter::Active
-    };
-    let mut threads = chat::threads::list(&state.db, user.id(), filter).await?;
-    threads.sort_by_key(|t| std::cmp::Reverse(t.updated_at));
-    let others = accounts::search(&state.db, "", 100)
-        .await?
-        .iter()
-        .filter(|u| u.id != user.id())
-        .map(UserView::new)
-        .collect();
-    Ok(ChatsPage {
-        csrf: ctx.csrf.clone(),
-        ctx,
-        archived,
-        threads: threads.into_iter().map(ThreadItem::new).collect(),
-        others,
-    }
-    .into_response())
-}
-
-/// `name` plus any number of `members` checkboxes.
-async fn create_group(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Form(pairs): Form<Vec<(String, String)>>,
-) -> Result<Response> {
-    let mut name = String::new();
-    let mut members = Vec::new();
-    for (k, v) in pairs {
-        match k.as_str() {
-            "name" => name = v,
-            "members" => members
-                .push(Uuid::parse_str(&v).map_err(|_| AppError::validation("unknown member"))?),
-            _ => {}
-        }
-    }
-    let name = fields::thread_name(&name)?;
-    let thread = chat::threads::create_group(&state.db, &user.user, name, &members).await?;
-    Ok(to_chat(thread.id))
-}
-
-// ---------- one conversation ----------
 
 pub struct Reaction {
     emoji: String,
@@ -249,7 +111,7 @@ pub struct PageQuery {
     edit: Option<Uuid>,
 }
 
-async fn conversation(
+pub(super) async fn conversation(
     State(state): State<AppState>,
     user: CurrentUser,
     ctx: PageCtx,
@@ -288,7 +150,7 @@ pub struct OlderQuery {
 }
 
 /// Older messages: the partial for htmx, the page otherwise.
-async fn older(
+pub(super) async fn older(
     State(state): State<AppState>,
     user: CurrentUser,
     ctx: PageCtx,
@@ -320,7 +182,7 @@ async fn older(
 }
 
 /// The message partial for htmx, or back to the conversation.
-async fn message_response(
+pub(super) async fn message_response(
     state: &AppState,
     user: &CurrentUser,
     csrf: String,
@@ -342,7 +204,7 @@ async fn message_response(
 }
 
 /// A message of this conversation the viewer can see.
-async fn message_in(
+pub(super) async fn message_in(
     state: &AppState,
     viewer: Uuid,
     thread: Uuid,
@@ -361,7 +223,7 @@ pub struct SendForm {
     client_id: Option<String>,
 }
 
-async fn send(
+pub(super) async fn send(
     State(state): State<AppState>,
     user: CurrentUser,
     ctx: PageCtx,
@@ -389,7 +251,7 @@ async fn send(
     message_response(&state, &user, ctx.csrf, htmx, id, m, false).await
 }
 
-async fn edit_form(
+pub(super) async fn edit_form(
     State(state): State<AppState>,
     user: CurrentUser,
     ctx: PageCtx,
@@ -408,7 +270,7 @@ pub struct EditForm {
     content: String,
 }
 
-async fn edit(
+pub(super) async fn edit(
     State(state): State<AppState>,
     user: CurrentUser,
     ctx: PageCtx,
@@ -422,7 +284,7 @@ async fn edit(
     message_response(&state, &user, ctx.csrf, htmx, id, m, false).await
 }
 
-async fn delete(
+pub(super) async fn delete(
     State(state): State<AppState>,
     user: CurrentUser,
     ctx: PageCtx,
@@ -441,7 +303,7 @@ pub struct ReactForm {
     on: String,
 }
 
-async fn react(
+pub(super) async fn react(
     State(state): State<AppState>,
     user: CurrentUser,
     ctx: PageCtx,
@@ -456,7 +318,7 @@ async fn react(
     message_response(&state, &user, ctx.csrf, htmx, id, m, false).await
 }
 
-async fn read(
+pub(super) async fn read(
     State(state): State<AppState>,
     user: CurrentUser,
     IsHtmx(htmx): IsHtmx,
@@ -467,114 +329,4 @@ async fn read(
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
     Ok(to_chat(id))
-}
-
-async fn leave(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(id): Path<Uuid>,
-) -> Result<Response> {
-    chat::threads::leave(&state.db, &user.user, id).await?;
-    Ok(Redirect::to("/chats").into_response())
-}
-
-async fn archive(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(id): Path<Uuid>,
-) -> Result<Response> {
-    chat::threads::set_archived(&state.db, &user.user, id, true).await?;
-    Ok(Redirect::to("/chats").into_response())
-}
-
-async fn unarchive(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(id): Path<Uuid>,
-) -> Result<Response> {
-    chat::threads::set_archived(&state.db, &user.user, id, false).await?;
-    Ok(to_chat(id))
-}
-
-#[derive(Deserialize)]
-pub struct RenameForm {
-    name: String,
-}
-
-async fn rename(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(id): Path<Uuid>,
-    Form(form): Form<RenameForm>,
-) -> Result<Response> {
-    let name = fields::thread_name(&form.name)?;
-    chat::threads::rename(&state.db, &user.user, id, name).await?;
-    Ok(to_chat(id))
-}
-
-// ---------- people ----------
-
-pub struct Person {
-    u: UserView,
-    blocked: bool,
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "pages/people.html")]
-pub struct PeoplePage {
-    ctx: PageCtx,
-    q: String,
-    people: Vec<Person>,
-}
-
-#[derive(Deserialize)]
-pub struct PeopleQuery {
-    q: Option<String>,
-}
-
-async fn people(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    ctx: PageCtx,
-    Query(q): Query<PeopleQuery>,
-) -> Result<Response> {
-    let q = q.q.unwrap_or_default();
-    let blocked = chat::blocks::list(&state.db, user.id()).await?;
-    let people = accounts::search(&state.db, &q, 100)
-        .await?
-        .iter()
-        .filter(|u| u.id != user.id())
-        .map(|u| Person {
-            blocked: blocked.contains(&u.id),
-            u: UserView::new(u),
-        })
-        .collect();
-    Ok(PeoplePage { ctx, q, people }.into_response())
-}
-
-async fn message_person(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(other): Path<Uuid>,
-) -> Result<Response> {
-    let thread = chat::threads::direct(&state.db, &user.user, other).await?;
-    Ok(to_chat(thread.id))
-}
-
-async fn block(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(other): Path<Uuid>,
-) -> Result<Response> {
-    chat::blocks::block(&state.db, &user.user, other).await?;
-    Ok(Redirect::to("/people").into_response())
-}
-
-async fn unblock(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(other): Path<Uuid>,
-) -> Result<Response> {
-    chat::blocks::unblock(&state.db, &user.user, other).await?;
-    Ok(Redirect::to("/people").into_response())
 }

@@ -1,0 +1,120 @@
+//! The conversation list and group creation.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::{
+    extract::State,
+    response::{IntoResponse, Response},
+};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::to_chat;
+use crate::web::pages::PageCtx;
+use crate::{
+    accounts::{self, UserView},
+    app::AppState,
+    auth::CurrentUser,
+    chat::{self, ThreadView, fields, threads::Filter},
+    entities::threads::ThreadKind,
+    error::{AppError, Result},
+    web::extract::{Form, Query},
+};
+
+/// A conversation as the list (and a conversation's header) shows it.
+pub struct ThreadItem {
+    pub(super) t: ThreadView,
+    pub(super) is_direct: bool,
+    pub(super) letter: String,
+    pub(super) preview: String,
+    pub(super) preview_deleted: bool,
+}
+
+impl ThreadItem {
+    pub(super) fn new(t: ThreadView) -> Self {
+        let letter = t
+            .name
+            .chars()
+            .next()
+            .map(|c| c.to_uppercase().collect())
+            .unwrap_or_else(|| "#".into());
+        let (preview, preview_deleted) = match &t.last_message {
+            Some(m) if m.deleted => (String::new(), true),
+            Some(m) => (m.content.chars().take(80).collect(), false),
+            None => (String::new(), false),
+        };
+        Self {
+            is_direct: t.kind == ThreadKind::Direct,
+            letter,
+            preview,
+            preview_deleted,
+            t,
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "pages/chats.html")]
+pub struct ChatsPage {
+    ctx: PageCtx,
+    csrf: String,
+    archived: bool,
+    threads: Vec<ThreadItem>,
+    others: Vec<UserView>,
+}
+
+#[derive(Deserialize)]
+pub struct ChatsQuery {
+    archived: Option<String>,
+}
+
+pub(super) async fn chats(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ctx: PageCtx,
+    Query(q): Query<ChatsQuery>,
+) -> Result<Response> {
+    let archived = q.archived.as_deref() == Some("1");
+    let filter = if archived {
+        Filter::Archived
+    } else {
+        Filter::Active
+    };
+    let mut threads = chat::threads::list(&state.db, user.id(), filter).await?;
+    threads.sort_by_key(|t| std::cmp::Reverse(t.updated_at));
+    let others = accounts::search(&state.db, "", 100)
+        .await?
+        .iter()
+        .filter(|u| u.id != user.id())
+        .map(UserView::new)
+        .collect();
+    Ok(ChatsPage {
+        csrf: ctx.csrf.clone(),
+        ctx,
+        archived,
+        threads: threads.into_iter().map(ThreadItem::new).collect(),
+        others,
+    }
+    .into_response())
+}
+
+/// `name` plus any number of `members` checkboxes.
+pub(super) async fn create_group(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response> {
+    let mut name = String::new();
+    let mut members = Vec::new();
+    for (k, v) in pairs {
+        match k.as_str() {
+            "name" => name = v,
+            "members" => members
+                .push(Uuid::parse_str(&v).map_err(|_| AppError::validation("unknown member"))?),
+            _ => {}
+        }
+    }
+    let name = fields::thread_name(&name)?;
+    let thread = chat::threads::create_group(&state.db, &user.user, name, &members).await?;
+    Ok(to_chat(thread.id))
+}
