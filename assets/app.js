@@ -8,6 +8,8 @@ document.addEventListener("htmx:after:request", (event) => {
   const status = event.detail?.ctx?.response?.status;
   if (form && status !== undefined && status < 400) {
     form.reset();
+    // A reply banner belongs to the message just sent, not to the next one.
+    form.querySelectorAll("[data-clear-on-send]").forEach((el) => el.remove());
   }
 });
 

@@ -414,3 +414,71 @@ async fn message_text_gets_safe_light_formatting_on_the_page() {
     assert!(html.contains("<a href=\"https://example.com\""));
     assert!(!html.contains("<img src=x>"), "user HTML is escaped");
 }
+
+#[tokio::test]
+async fn replying_from_the_page_links_the_reply_to_its_message() {
+    let app = spawn_app().await;
+    let (ana, _) = app.user("ana").await;
+    let list: serde_json::Value = ana
+        .get(app.url("/api/threads"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let room = list[0]["id"].as_str().unwrap().to_owned();
+    let parent: serde_json::Value = ana
+        .post(app.url("/api/messages"))
+        .json(&serde_json::json!({"threadId": room, "content": "what time?"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let pid = parent["id"].as_str().unwrap();
+    let (_, page) = app
+        .get_page(&ana, &format!("/chats/{room}?reply={pid}"))
+        .await;
+    assert!(
+        page.contains("Replying to")
+            && page.contains(&format!("name=\"reply_to_id\" value=\"{pid}\""))
+    );
+    let csrf = csrf_from(&page).unwrap();
+    let r = app
+        .post_form(
+            &ana,
+            &format!("/chats/{room}/messages"),
+            &[
+                ("csrf_token", &csrf),
+                ("content", "noon"),
+                ("reply_to_id", pid),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let msgs: serde_json::Value = ana
+        .get(app.url(&format!("/api/messages?threadId={room}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(msgs["messages"][1]["replyToId"], parent["id"]);
+    let (_, page) = app.get_page(&ana, &format!("/chats/{room}")).await;
+    assert!(page.contains(&format!("href=\"#m-{pid}\"")));
+    let bad = app
+        .post_form(
+            &ana,
+            &format!("/chats/{room}/messages"),
+            &[
+                ("csrf_token", &csrf),
+                ("content", "x"),
+                ("reply_to_id", "nope"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}

@@ -103,12 +103,15 @@ pub struct ChatPage {
     csrf: String,
     thread_id: Uuid,
     is_group: bool,
+    /// The message being replied to: (id, author, text).
+    replying: Option<(Uuid, String, String)>,
 }
 
 #[derive(Deserialize)]
 pub struct PageQuery {
     before: Option<Uuid>,
     edit: Option<Uuid>,
+    reply: Option<Uuid>,
 }
 
 pub(super) async fn conversation(
@@ -124,6 +127,17 @@ pub(super) async fn conversation(
     }
     let page = chat::messages::page(&state.db, user.id(), id, q.before, None).await?;
     let viewer = user.id();
+    let replying = match q.reply {
+        Some(rid) => {
+            let parent = reply_target(&state, viewer, rid).await?;
+            (parent.thread_id == id && parent.deleted_at.is_none()).then_some((
+                parent.id,
+                parent.user.name,
+                parent.content,
+            ))
+        }
+        None => None,
+    };
     let msgs = page
         .messages
         .into_iter()
@@ -140,8 +154,14 @@ pub(super) async fn conversation(
         t: ThreadItem::new(thread),
         msgs,
         next: page.next_cursor,
+        replying,
     }
     .into_response())
+}
+
+async fn reply_target(state: &AppState, viewer: Uuid, id: Uuid) -> Result<MessageView> {
+    let (model, _) = chat::messages::visible(&state.db, viewer, id).await?;
+    chat::messages::view(&state.db, &model).await
 }
 
 #[derive(Deserialize)]
@@ -221,6 +241,7 @@ pub(super) async fn message_in(
 pub struct SendForm {
     content: String,
     client_id: Option<String>,
+    reply_to_id: Option<String>,
 }
 
 pub(super) async fn send(
@@ -237,6 +258,13 @@ pub(super) async fn send(
         Some(c) if !c.is_empty() => Some(fields::client_id(c)?),
         _ => None,
     };
+    let reply_to = match form.reply_to_id.as_deref().map(str::trim) {
+        Some(r) if !r.is_empty() => Some(
+            r.parse::<Uuid>()
+                .map_err(|_| AppError::validation("the message you reply to is unknown"))?,
+        ),
+        _ => None,
+    };
     let (m, _) = chat::messages::send(
         &state.db,
         &user.user,
@@ -244,7 +272,7 @@ pub(super) async fn send(
             thread: id,
             content,
             client_id,
-            reply_to: None,
+            reply_to,
         },
     )
     .await?;
