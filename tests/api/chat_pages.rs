@@ -482,3 +482,181 @@ async fn replying_from_the_page_links_the_reply_to_its_message() {
         .await;
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+async fn group_with(
+    app: &TestApp,
+    admin: &Client,
+    name: &str,
+    members: &[&serde_json::Value],
+) -> String {
+    let ids: Vec<&serde_json::Value> = members.iter().map(|m| &m["id"]).collect();
+    let g: serde_json::Value = admin
+        .post(app.url("/api/threads"))
+        .json(&serde_json::json!({"action": "create", "name": name, "participantIds": ids}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    g["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn group_admins_add_and_remove_members_from_the_page() {
+    let app = spawn_app().await;
+    let (ana, _) = app.user("ana").await;
+    let (bob, bob_user) = app.user("bob").await;
+    let (cid, cid_user) = app.user("cid").await;
+    let g = group_with(&app, &ana, "Crew", &[&bob_user]).await;
+    let (_, page) = app.get_page(&ana, &format!("/chats/{g}")).await;
+    assert!(
+        page.contains("Add member")
+            && page.contains(&format!(
+                "/members/{}/remove",
+                bob_user["id"].as_str().unwrap()
+            ))
+    );
+    let csrf = csrf_from(&page).unwrap();
+    let r = app
+        .post_form(
+            &ana,
+            &format!("/chats/{g}/members"),
+            &[("csrf_token", &csrf), ("username", "cid")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.get_page(&cid, &format!("/chats/{g}")).await.0,
+        StatusCode::OK
+    );
+    let unknown = app
+        .post_form(
+            &ana,
+            &format!("/chats/{g}/members"),
+            &[("csrf_token", &csrf), ("username", "nobody")],
+        )
+        .await;
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+    // A plain member sees no admin controls and cannot use them.
+    let (_, bobs) = app.get_page(&bob, &format!("/chats/{g}")).await;
+    assert!(!bobs.contains("Add member"));
+    let bob_csrf = csrf_from(&bobs).unwrap();
+    let cid_id = cid_user["id"].as_str().unwrap();
+    let r = app
+        .post_form(
+            &bob,
+            &format!("/chats/{g}/members/{cid_id}/remove"),
+            &[("csrf_token", &bob_csrf)],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = app
+        .post_form(
+            &ana,
+            &format!("/chats/{g}/members/{cid_id}/remove"),
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.get_page(&cid, &format!("/chats/{g}")).await.0,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn a_non_member_gets_404_from_every_conversation_page_and_form() {
+    let app = spawn_app().await;
+    let (ana, _) = app.user("ana").await;
+    let (_, bob_user) = app.user("bob").await;
+    let (eve, _) = app.user("eve").await;
+    let g = group_with(&app, &ana, "Secret", &[&bob_user]).await;
+    let m: serde_json::Value = ana
+        .post(app.url("/api/messages"))
+        .json(&serde_json::json!({"threadId": g, "content": "classified"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mid = m["id"].as_str().unwrap();
+    let bob_id = bob_user["id"].as_str().unwrap();
+    for path in [
+        format!("/chats/{g}"),
+        format!("/chats/{g}/messages?before={mid}"),
+        format!("/chats/{g}/messages/{mid}/edit"),
+    ] {
+        let (status, body) = app.get_page(&eve, &path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "GET {path}");
+        assert!(
+            !body.contains("classified") && !body.contains("Secret"),
+            "GET {path} leaked"
+        );
+    }
+    let csrf = app.csrf(&eve, "/chats").await;
+    let posts: Vec<(String, Vec<(&str, &str)>)> = vec![
+        (format!("/chats/{g}/messages"), vec![("content", "hi")]),
+        (
+            format!("/chats/{g}/messages/{mid}/edit"),
+            vec![("content", "hi")],
+        ),
+        (format!("/chats/{g}/messages/{mid}/delete"), vec![]),
+        (
+            format!("/chats/{g}/messages/{mid}/react"),
+            vec![("emoji", "x"), ("on", "1")],
+        ),
+        (format!("/chats/{g}/read"), vec![]),
+        (format!("/chats/{g}/leave"), vec![]),
+        (format!("/chats/{g}/archive"), vec![]),
+        (format!("/chats/{g}/unarchive"), vec![]),
+        (format!("/chats/{g}/rename"), vec![("name", "Mine")]),
+        (format!("/chats/{g}/members"), vec![("username", "eve")]),
+        (format!("/chats/{g}/members/{bob_id}/remove"), vec![]),
+    ];
+    for (path, fields) in posts {
+        let mut form = vec![("csrf_token", csrf.as_str())];
+        form.extend(fields);
+        for htmx in [false, true] {
+            let r = if htmx {
+                app.post_htmx(&eve, &path, &form).await
+            } else {
+                app.post_form(&eve, &path, &form).await
+            };
+            assert_eq!(
+                r.status(),
+                StatusCode::NOT_FOUND,
+                "POST {path} (htmx: {htmx})"
+            );
+        }
+    }
+    let page: serde_json::Value = ana
+        .get(app.url(&format!("/api/messages?threadId={g}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["messages"].as_array().unwrap().len(), 1);
+    assert_eq!(page["messages"][0]["content"], "classified");
+    assert!(
+        page["messages"][0]["reactions"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let thread: serde_json::Value = ana
+        .get(app.url(&format!("/api/threads/{g}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (thread["name"].as_str(), thread["memberCount"].as_i64()),
+        (Some("Secret"), Some(2))
+    );
+}

@@ -103,6 +103,7 @@ pub struct ChatPage {
     csrf: String,
     thread_id: Uuid,
     is_group: bool,
+    viewer: Uuid,
     /// The message being replied to: (id, author, text).
     replying: Option<(Uuid, String, String)>,
 }
@@ -155,6 +156,7 @@ pub(super) async fn conversation(
         msgs,
         next: page.next_cursor,
         replying,
+        viewer,
     }
     .into_response())
 }
@@ -178,6 +180,7 @@ pub(super) async fn older(
     Path(id): Path<Uuid>,
     Query(q): Query<OlderQuery>,
 ) -> Result<Response> {
+    let thread = chat::threads::view(&state.db, id, user.id()).await?;
     if !htmx {
         let to = match q.before {
             Some(b) => format!("/chats/{id}?before={b}"),
@@ -185,7 +188,6 @@ pub(super) async fn older(
         };
         return Ok(Redirect::to(&to).into_response());
     }
-    let thread = chat::threads::view(&state.db, id, user.id()).await?;
     let page = chat::messages::page(&state.db, user.id(), id, q.before, None).await?;
     let viewer = user.id();
     render(&MessagesPartial {
@@ -286,10 +288,10 @@ pub(super) async fn edit_form(
     IsHtmx(htmx): IsHtmx,
     Path((id, mid)): Path<(Uuid, Uuid)>,
 ) -> Result<Response> {
+    let m = message_in(&state, user.id(), id, mid).await?;
     if !htmx {
         return Ok(Redirect::to(&format!("/chats/{id}?edit={mid}")).into_response());
     }
-    let m = message_in(&state, user.id(), id, mid).await?;
     message_response(&state, &user, ctx.csrf, true, id, m, true).await
 }
 

@@ -1,4 +1,4 @@
-//! Leaving, archiving and renaming a conversation.
+//! Leaving, archiving, renaming a conversation and managing a group's members.
 
 use axum::{
     extract::State,
@@ -9,10 +9,11 @@ use uuid::Uuid;
 
 use super::to_chat;
 use crate::{
+    accounts,
     app::AppState,
     auth::CurrentUser,
     chat::{self, fields},
-    error::Result,
+    error::{AppError, Result},
     web::extract::{Form, Path},
 };
 
@@ -56,5 +57,32 @@ pub(super) async fn rename(
 ) -> Result<Response> {
     let name = fields::thread_name(&form.name)?;
     chat::threads::rename(&state.db, &user.user, id, name).await?;
+    Ok(to_chat(id))
+}
+
+#[derive(Deserialize)]
+pub struct AddMemberForm {
+    username: String,
+}
+
+pub(super) async fn add_member(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<Uuid>,
+    Form(form): Form<AddMemberForm>,
+) -> Result<Response> {
+    let member = accounts::find_by_username(&state.db, form.username.trim())
+        .await?
+        .ok_or(AppError::NotFound("user"))?;
+    chat::threads::add_members(&state.db, &user.user, id, &[member.id]).await?;
+    Ok(to_chat(id))
+}
+
+pub(super) async fn remove_member(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, member)): Path<(Uuid, Uuid)>,
+) -> Result<Response> {
+    chat::threads::remove_member(&state.db, &user.user, id, member).await?;
     Ok(to_chat(id))
 }

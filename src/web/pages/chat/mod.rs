@@ -46,6 +46,11 @@ pub fn routes() -> Router<AppState> {
         .route("/chats/{id}/archive", post(manage::archive))
         .route("/chats/{id}/unarchive", post(manage::unarchive))
         .route("/chats/{id}/rename", post(manage::rename))
+        .route("/chats/{id}/members", post(manage::add_member))
+        .route(
+            "/chats/{id}/members/{uid}/remove",
+            post(manage::remove_member),
+        )
         .route("/people", get(people::people))
         .route("/people/{id}/message", post(people::message_person))
         .route("/people/{id}/block", post(people::block))
