@@ -109,32 +109,67 @@ pub async fn views(
             let author = authors.get(&m.author_id).ok_or_else(|| {
                 AppError::Internal(anyhow::anyhow!("author {} missing", m.author_id))
             })?;
-            let (status, read_count, recipient_count) = pointers.status(m.author_id, m.seq);
-            let deleted = m.deleted_at.is_some();
-            Ok(MessageView {
-                id: m.id,
-                thread_id: m.thread_id,
-                user_id: m.author_id,
-                user: UserView::new(author),
-                content: if deleted { String::new() } else { m.content },
-                created_at: m.created_at,
-                edited_at: m.edited_at,
-                deleted_at: m.deleted_at,
-                reply_to_id: m.reply_to_id,
-                client_id: m.client_id,
-                attachments: Vec::new(),
-                reactions: if deleted {
-                    Vec::new()
-                } else {
-                    by_message.remove(&m.id).unwrap_or_default()
-                },
-                status,
-                read_count,
-                recipient_count,
-                seq: m.seq,
-            })
+            let status = pointers.status(m.author_id, m.seq);
+            let reactions = by_message.remove(&m.id).unwrap_or_default();
+            Ok(assemble(m, author, reactions, status))
         })
         .collect()
+}
+
+/// The view of one message from its parts; a deleted message shows no text or reactions.
+fn assemble(
+    m: messages::Model,
+    author: &User,
+    reactions: Vec<ReactionView>,
+    (status, read_count, recipient_count): (DeliveryStatus, usize, usize),
+) -> MessageView {
+    let deleted = m.deleted_at.is_some();
+    MessageView {
+        id: m.id,
+        thread_id: m.thread_id,
+        user_id: m.author_id,
+        user: UserView::new(author),
+        content: if deleted { String::new() } else { m.content },
+        created_at: m.created_at,
+        edited_at: m.edited_at,
+        deleted_at: m.deleted_at,
+        reply_to_id: m.reply_to_id,
+        client_id: m.client_id,
+        attachments: Vec::new(),
+        reactions: if deleted { Vec::new() } else { reactions },
+        status,
+        read_count,
+        recipient_count,
+        seq: m.seq,
+    }
+}
+
+/// The view of a message just sent: nobody else has read it or reacted yet, so only the
+/// number of recipients is looked up (not every member's pointers).
+async fn fresh(
+    conn: &impl ConnectionTrait,
+    message: messages::Model,
+    author: &User,
+) -> Result<MessageView> {
+    #[derive(FromQueryResult)]
+    struct Count {
+        n: i64,
+    }
+    let recipients = Count::find_by_statement(stmt(
+        "SELECT count(*) AS n FROM thread_participants
+         WHERE thread_id = $1 AND left_at IS NULL AND user_id <> $2",
+        [message.thread_id.into(), author.id.into()],
+    ))
+    .one(conn)
+    .await?
+    .map_or(0, |c| c.n);
+    let recipients = usize::try_from(recipients).unwrap_or(0);
+    Ok(assemble(
+        message,
+        author,
+        Vec::new(),
+        (DeliveryStatus::Sent, 0, recipients),
+    ))
 }
 
 /// One message as everyone sees it.
@@ -306,7 +341,7 @@ pub async fn send(
     .into_iter()
     .map(|r| r.user_id)
     .collect();
-    let view = view(&txn, &message).await?;
+    let view = fresh(&txn, message, author).await?;
     log::append(&txn, Scope::Thread(new.thread), "message.created", &view).await?;
     threads::announce(&txn, new.thread, &unarchived).await?;
     txn.commit().await?;
