@@ -1,62 +1,9 @@
 //! The chat core through the JSON API: conversations, messages and every rule.
 
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
-
-async fn post(app: &TestApp, c: &Client, path: &str, body: Value) -> reqwest::Response {
-    c.post(app.url(path)).json(&body).send().await.unwrap()
-}
-
-async fn ok_json(response: reqwest::Response) -> Value {
-    let status = response.status();
-    let body: Value = response.json().await.unwrap();
-    assert!(status.is_success(), "{status}: {body}");
-    body
-}
-
-async fn dm(app: &TestApp, c: &Client, other: &Value) -> Value {
-    ok_json(
-        post(
-            app,
-            c,
-            "/api/threads",
-            json!({"action": "create", "participantIds": [other["id"]]}),
-        )
-        .await,
-    )
-    .await
-}
-
-async fn send(app: &TestApp, c: &Client, thread: &Value, content: &str) -> Value {
-    ok_json(
-        post(
-            app,
-            c,
-            "/api/messages",
-            json!({"threadId": thread["id"], "content": content}),
-        )
-        .await,
-    )
-    .await
-}
-
-async fn threads(app: &TestApp, c: &Client) -> Vec<Value> {
-    ok_json(c.get(app.url("/api/threads")).send().await.unwrap())
-        .await
-        .as_array()
-        .unwrap()
-        .clone()
-}
-
-async fn page(app: &TestApp, c: &Client, thread: &Value, before: Option<&str>) -> Value {
-    let mut url = format!("/api/messages?threadId={}", thread["id"].as_str().unwrap());
-    if let Some(b) = before {
-        url.push_str(&format!("&before={b}"));
-    }
-    ok_json(c.get(app.url(&url)).send().await.unwrap()).await
-}
 
 #[tokio::test]
 async fn everyone_is_in_the_open_room_general() {

@@ -392,22 +392,15 @@ async fn sending_too_fast_is_rate_limited() {
 async fn message_text_gets_safe_light_formatting_on_the_page() {
     let app = spawn_app().await;
     let (ana, _) = app.user("ana").await;
-    let list: serde_json::Value = ana
-        .get(app.url("/api/threads"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let room = list[0]["id"].as_str().unwrap().to_owned();
-    let r = ana
-        .post(app.url("/api/messages"))
-        .json(&serde_json::json!({"threadId": room, "content": "**bold** `<i>code</i>` see https://example.com <img src=x>"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), reqwest::StatusCode::CREATED);
+    let general = threads(&app, &ana).await.remove(0);
+    let room = general["id"].as_str().unwrap().to_owned();
+    send(
+        &app,
+        &ana,
+        &general,
+        "**bold** `<i>code</i>` see https://example.com <img src=x>",
+    )
+    .await;
     let (_, html) = app.get_page(&ana, &format!("/chats/{room}")).await;
     assert!(html.contains("<strong>bold</strong>"));
     assert!(html.contains("<code>&lt;i&gt;code&lt;/i&gt;</code>"));
@@ -419,24 +412,9 @@ async fn message_text_gets_safe_light_formatting_on_the_page() {
 async fn replying_from_the_page_links_the_reply_to_its_message() {
     let app = spawn_app().await;
     let (ana, _) = app.user("ana").await;
-    let list: serde_json::Value = ana
-        .get(app.url("/api/threads"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let room = list[0]["id"].as_str().unwrap().to_owned();
-    let parent: serde_json::Value = ana
-        .post(app.url("/api/messages"))
-        .json(&serde_json::json!({"threadId": room, "content": "what time?"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let general = threads(&app, &ana).await.remove(0);
+    let room = general["id"].as_str().unwrap().to_owned();
+    let parent = send(&app, &ana, &general, "what time?").await;
     let pid = parent["id"].as_str().unwrap();
     let (_, page) = app
         .get_page(&ana, &format!("/chats/{room}?reply={pid}"))
@@ -490,15 +468,16 @@ async fn group_with(
     members: &[&serde_json::Value],
 ) -> String {
     let ids: Vec<&serde_json::Value> = members.iter().map(|m| &m["id"]).collect();
-    let g: serde_json::Value = admin
-        .post(app.url("/api/threads"))
-        .json(&serde_json::json!({"action": "create", "name": name, "participantIds": ids}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let g = ok_json(
+        post(
+            app,
+            admin,
+            "/api/threads",
+            serde_json::json!({"action": "create", "name": name, "participantIds": ids}),
+        )
+        .await,
+    )
+    .await;
     g["id"].as_str().unwrap().to_owned()
 }
 
@@ -572,15 +551,7 @@ async fn a_non_member_gets_404_from_every_conversation_page_and_form() {
     let (_, bob_user) = app.user("bob").await;
     let (eve, _) = app.user("eve").await;
     let g = group_with(&app, &ana, "Secret", &[&bob_user]).await;
-    let m: serde_json::Value = ana
-        .post(app.url("/api/messages"))
-        .json(&serde_json::json!({"threadId": g, "content": "classified"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let m = send(&app, &ana, &serde_json::json!({ "id": g }), "classified").await;
     let mid = m["id"].as_str().unwrap();
     let bob_id = bob_user["id"].as_str().unwrap();
     for path in [

@@ -229,3 +229,58 @@ impl Drop for TestApp {
         .ok();
     }
 }
+
+// JSON API shortcuts for chat set-up.
+
+pub async fn post(app: &TestApp, c: &Client, path: &str, body: Value) -> reqwest::Response {
+    c.post(app.url(path)).json(&body).send().await.unwrap()
+}
+
+pub async fn ok_json(response: reqwest::Response) -> Value {
+    let status = response.status();
+    let body: Value = response.json().await.unwrap();
+    assert!(status.is_success(), "{status}: {body}");
+    body
+}
+
+pub async fn dm(app: &TestApp, c: &Client, other: &Value) -> Value {
+    ok_json(
+        post(
+            app,
+            c,
+            "/api/threads",
+            json!({"action": "create", "participantIds": [other["id"]]}),
+        )
+        .await,
+    )
+    .await
+}
+
+pub async fn send(app: &TestApp, c: &Client, thread: &Value, content: &str) -> Value {
+    ok_json(
+        post(
+            app,
+            c,
+            "/api/messages",
+            json!({"threadId": thread["id"], "content": content}),
+        )
+        .await,
+    )
+    .await
+}
+
+pub async fn threads(app: &TestApp, c: &Client) -> Vec<Value> {
+    ok_json(c.get(app.url("/api/threads")).send().await.unwrap())
+        .await
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+pub async fn page(app: &TestApp, c: &Client, thread: &Value, before: Option<&str>) -> Value {
+    let mut url = format!("/api/messages?threadId={}", thread["id"].as_str().unwrap());
+    if let Some(b) = before {
+        url.push_str(&format!("&before={b}"));
+    }
+    ok_json(c.get(app.url(&url)).send().await.unwrap()).await
+}
