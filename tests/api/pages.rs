@@ -321,3 +321,25 @@ async fn unknown_pages_get_a_readable_404() {
     let html = r.text().await.unwrap();
     assert!(html.contains("<html") && html.contains("not found"));
 }
+
+#[tokio::test]
+async fn a_rate_limited_login_form_says_so_with_retry_after() {
+    let app = spawn_app_with(&[("RATE_LIMIT_LOGIN_PER_MINUTE", "1")]).await;
+    app.user("ana").await;
+    let client = new_client();
+    let csrf = app.csrf(&client, "/login").await;
+    let form = [
+        ("csrf_token", csrf.as_str()),
+        ("username", "ana"),
+        ("password", "nope nope"),
+    ];
+    assert_eq!(
+        app.post_form(&client, "/login", &form).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let limited = app.post_form(&client, "/login", &form).await;
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(limited.headers().contains_key(header::RETRY_AFTER));
+    let html = limited.text().await.unwrap();
+    assert!(html.contains("too many requests") && html.contains("name=\"password\""));
+}

@@ -16,7 +16,7 @@ use crate::{
     app::AppState,
     auth::{self, CurrentUser},
     config::Registration,
-    error::{AppError, Result},
+    error::{AppError, ErrorInfo, Result},
     web::extract::{ClientIp, Form, Query},
 };
 
@@ -61,21 +61,14 @@ pub struct LoginForm {
 
 /// Renders the form again with the error, keeping the typed username.
 fn form_error(err: AppError, page: impl IntoResponse) -> Result<Response> {
-    match err {
-        AppError::Internal(_) => Err(err),
-        err => {
-            let mut response = (err.status(), page).into_response();
-            if let AppError::RateLimited { .. } = err {
-                let with_header = err.into_response();
-                if let Some(v) = with_header.headers().get(axum::http::header::RETRY_AFTER) {
-                    response
-                        .headers_mut()
-                        .insert(axum::http::header::RETRY_AFTER, v.clone());
-                }
-            }
-            Ok(response)
-        }
+    if let AppError::Internal(_) = err {
+        return Err(err);
     }
+    // Keep the error's status and headers (Retry-After); the form is the body. Without
+    // the ErrorInfo, the error renderer leaves this response as it is.
+    let (mut parts, _) = err.into_response().into_parts();
+    parts.extensions.remove::<ErrorInfo>();
+    Ok((parts, page).into_response())
 }
 
 pub async fn login(
