@@ -19,7 +19,9 @@ use tower_sessions::session_store::ExpiredDeletion;
 use crate::{
     auth::{password, rate_limit::Limiters, session_store::PgSessionStore},
     config::Config,
-    db, web,
+    db,
+    realtime::Realtime,
+    web,
 };
 
 /// Everything a request handler may need; cheap to clone.
@@ -31,6 +33,8 @@ pub struct AppState {
     /// Cancelled when the server begins shutting down; long-lived streams end on it.
     pub shutdown: CancellationToken,
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
+    /// Live delivery: the tailer, open streams, typing and presence.
+    pub realtime: Realtime,
 }
 
 pub struct Application {
@@ -50,12 +54,17 @@ impl Application {
             .await
             .with_context(|| format!("binding {}", config.bind_addr))?;
         password::warm_up();
+        let metrics = web::ops::metrics_handle();
+        let realtime = Realtime::new(db.clone(), &config)
+            .await
+            .context("connecting to Redis")?;
         let state = AppState {
             db,
+            realtime,
             limiters: Arc::new(Limiters::new(&config.rate_limits)),
             config: Arc::new(config),
             shutdown: CancellationToken::new(),
-            metrics: web::ops::metrics_handle(),
+            metrics,
         };
         let router = web::router(state.clone());
         Ok(Self {
@@ -88,6 +97,7 @@ impl Application {
         } = self;
         tracing::info!(addr = %listener.local_addr()?, "listening");
         spawn_housekeeping(&state);
+        state.realtime.spawn(state.shutdown.clone());
 
         let mut builder = auto::Builder::new(TokioExecutor::new());
         builder

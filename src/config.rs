@@ -76,6 +76,12 @@ pub struct Config {
     pub header_read_timeout: Duration,
     /// Database connection pool size.
     pub db_pool_size: u32,
+    /// Events a stream may have queued before it counts as fallen behind and is closed.
+    pub stream_queue: usize,
+    /// How often the log tailer looks for events without a doorbell.
+    pub event_poll: Duration,
+    /// How long events are kept for resuming streams (older cursors get `reset`).
+    pub event_retention: Duration,
 }
 
 impl Config {
@@ -152,6 +158,11 @@ impl Config {
             trust_proxy: matches!(var("TRUST_PROXY").as_deref(), Some("1" | "true" | "on")),
             header_read_timeout: Duration::from_secs(parse_num("HEADER_READ_TIMEOUT_SECS", 10)?),
             db_pool_size: parse_num("DB_POOL_SIZE", 20)?.max(2) as u32,
+            stream_queue: parse_num("STREAM_QUEUE", 1024)?.max(8) as usize,
+            event_poll: Duration::from_millis(parse_num("EVENT_POLL_MS", 250)?.max(10)),
+            event_retention: Duration::from_secs(
+                parse_num("EVENT_RETENTION_SECS", 7 * 24 * 3600)?.max(1),
+            ),
         })
     }
 

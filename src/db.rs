@@ -48,8 +48,7 @@ async fn migrate(url: &str) -> anyhow::Result<()> {
 /// Connects to the server's `postgres` database and creates ours if it does not exist.
 async fn create_database_if_missing(url: &str) -> anyhow::Result<()> {
     let parsed = url::Url::parse(url).context("DATABASE_URL is not a URL")?;
-    let name = parsed.path().trim_start_matches('/').to_owned();
-    anyhow::ensure!(!name.is_empty(), "DATABASE_URL names no database");
+    let name = database_name(url).context("DATABASE_URL names no database")?;
     let mut admin = parsed.clone();
     admin.set_path("/postgres");
     let mut options = ConnectOptions::new(admin.to_string());
@@ -85,6 +84,13 @@ async fn create_database_if_missing(url: &str) -> anyhow::Result<()> {
     }
     admin.close().await?;
     Ok(())
+}
+
+/// The database a `DATABASE_URL` names.
+pub fn database_name(url: &str) -> Option<String> {
+    let parsed = url::Url::parse(url).ok()?;
+    let name = parsed.path().trim_start_matches('/');
+    (!name.is_empty()).then(|| name.to_owned())
 }
 
 /// A PostgreSQL statement with positional (`$1`) parameters.

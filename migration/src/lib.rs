@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_create_accounts;
 mod m20261123_000002_create_chat;
+mod m20261202_000003_live_delivery;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_create_accounts::Migration),
             Box::new(m20261123_000002_create_chat::Migration),
+            Box::new(m20261202_000003_live_delivery::Migration),
         ]
     }
 }

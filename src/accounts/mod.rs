@@ -20,6 +20,7 @@ use crate::{
     config::Registration,
     entities::users::{self, SystemRole},
     error::{AppError, Result},
+    realtime::registry::Revocation,
 };
 
 pub type User = users::Model;
@@ -264,6 +265,8 @@ pub async fn admin_update(
     let updated = model.update(db).await?;
     if updated.deactivated_at.is_some() {
         PgSessionStore::delete_user_sessions(db, updated.id, None).await?;
+        // Their token streams close too.
+        crate::auth::revoked(db, updated.id, Revocation::All).await?;
     }
     Ok(updated)
 }

@@ -8,13 +8,14 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 use super::{SESSION_USER_KEY, tokens};
-use crate::{accounts::User, app::AppState, error::AppError};
+use crate::{accounts::User, app::AppState, error::AppError, realtime::registry::Credential};
 
 /// How the caller proved who they are.
 #[derive(Clone, Debug)]
 pub enum AuthVia {
     Session(Session),
-    Token,
+    /// An API token, by id.
+    Token(Uuid),
 }
 
 /// The logged-in, active user making this request.
@@ -31,7 +32,19 @@ impl CurrentUser {
     pub fn session(&self) -> Option<&Session> {
         match &self.via {
             AuthVia::Session(s) => Some(s),
-            AuthVia::Token => None,
+            AuthVia::Token(_) => None,
+        }
+    }
+
+    /// What the caller's streams are tied to: ending it closes them.
+    pub fn credential(&self) -> Credential {
+        match &self.via {
+            AuthVia::Session(s) => Credential::Session(
+                s.id()
+                    .map(|id| super::session_digest(&id))
+                    .unwrap_or_default(),
+            ),
+            AuthVia::Token(id) => Credential::Token(*id),
         }
     }
 }
@@ -46,9 +59,9 @@ async fn resolve(parts: &mut Parts, state: &AppState) -> Result<Option<CurrentUs
             .map(str::trim)
             .ok_or_else(|| AppError::Unauthenticated("malformed Authorization header".into()))?;
         return match tokens::authenticate(&state.db, token).await? {
-            Some(user) => Ok(Some(CurrentUser {
+            Some((user, token)) => Ok(Some(CurrentUser {
                 user,
-                via: AuthVia::Token,
+                via: AuthVia::Token(token),
             })),
             None => Err(AppError::Unauthenticated("invalid or revoked token".into())),
         };

@@ -13,10 +13,18 @@ pub use extract::{CurrentUser, MaybeUser};
 /// Session key holding the logged-in user's id.
 pub const SESSION_USER_KEY: &str = "user_id";
 
-use tower_sessions::Session;
+use sea_orm::ConnectionTrait;
+use sha2::{Digest, Sha256};
+use tower_sessions::{Session, session::Id};
 use uuid::Uuid;
 
-use crate::error::{AppError, Result};
+use crate::{
+    error::{AppError, Result},
+    realtime::{
+        log::{self, Kind, Scope},
+        registry::Revocation,
+    },
+};
 
 /// Logs `user` into `session`: a fresh session id (no fixation) and a fresh CSRF token.
 pub async fn start_session(session: &Session, user: Uuid) -> Result<()> {
@@ -39,4 +47,17 @@ pub async fn end_session(session: &Session) -> Result<()> {
         .flush()
         .await
         .map_err(|e| AppError::Internal(e.into()))
+}
+
+/// How streams refer to a session: a digest, since the id itself is the secret cookie.
+pub fn session_digest(id: &Id) -> String {
+    let hash = Sha256::digest(id.to_string().as_bytes());
+    hash[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Records, in the caller's transaction, that some of `user`'s credentials ended: their
+/// open streams close as soon as the log reaches this point.
+pub async fn revoked(conn: &impl ConnectionTrait, user: Uuid, which: Revocation) -> Result<()> {
+    log::append(conn, Scope::User(user), Kind::AuthRevoked, &which).await?;
+    Ok(())
 }

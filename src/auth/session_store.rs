@@ -1,7 +1,10 @@
 //! A tower-sessions store on SeaORM's connection pool (the sqlx store does not fit sqlx 0.9).
 //! Each row also records the user id, so all of a user's sessions can be ended at once.
 
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, sea_query::OnConflict};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter, TransactionTrait,
+    sea_query::OnConflict,
+};
 use time::OffsetDateTime;
 use tower_sessions::{
     SessionStore,
@@ -11,7 +14,7 @@ use tower_sessions::{
 use uuid::Uuid;
 
 use super::SESSION_USER_KEY;
-use crate::entities::sessions;
+use crate::{entities::sessions, realtime::registry::Revocation};
 
 #[derive(Clone, Debug)]
 pub struct PgSessionStore {
@@ -23,17 +26,23 @@ impl PgSessionStore {
         Self { db }
     }
 
-    /// Ends every session of `user`, except `keep` (the caller's own, when it stays).
+    /// Ends every session of `user`, except `keep` (the caller's own, when it stays), and
+    /// the streams opened with them.
     pub async fn delete_user_sessions(
         db: &DatabaseConnection,
         user: Uuid,
         keep: Option<&Id>,
-    ) -> Result<u64, sea_orm::DbErr> {
+    ) -> crate::error::Result<u64> {
+        let txn = db.begin().await?;
         let mut delete = sessions::Entity::delete_many().filter(sessions::Column::UserId.eq(user));
         if let Some(keep) = keep {
             delete = delete.filter(sessions::Column::Id.ne(keep.to_string()));
         }
-        Ok(delete.exec(db).await?.rows_affected)
+        let deleted = delete.exec(&txn).await?.rows_affected;
+        let keep = keep.map(super::session_digest);
+        super::revoked(&txn, user, Revocation::SessionsExcept(keep)).await?;
+        txn.commit().await?;
+        Ok(deleted)
     }
 
     fn row(record: &Record) -> session_store::Result<sessions::ActiveModel> {
@@ -112,11 +121,27 @@ impl SessionStore for PgSessionStore {
         }))
     }
 
+    /// Deletes the session; streams opened with it close.
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        sessions::Entity::delete_by_id(id.to_string())
-            .exec(&self.db)
-            .await
-            .map_err(backend)?;
+        #[derive(FromQueryResult)]
+        struct Owner {
+            user_id: Option<Uuid>,
+        }
+        let txn = self.db.begin().await.map_err(backend)?;
+        let owner = Owner::find_by_statement(crate::db::stmt(
+            "DELETE FROM sessions WHERE id = $1 RETURNING user_id",
+            [id.to_string().into()],
+        ))
+        .one(&txn)
+        .await
+        .map_err(backend)?
+        .and_then(|o| o.user_id);
+        if let Some(user) = owner {
+            super::revoked(&txn, user, Revocation::Session(super::session_digest(id)))
+                .await
+                .map_err(|e| session_store::Error::Backend(e.to_string()))?;
+        }
+        txn.commit().await.map_err(backend)?;
         Ok(())
     }
 }

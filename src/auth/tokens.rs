@@ -4,14 +4,17 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use rand::RngCore;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::revoked;
 use crate::{
     entities::{api_tokens, users},
     error::{AppError, Result},
+    realtime::registry::Revocation,
 };
 
 const PREFIX: &str = "cfb_";
@@ -60,8 +63,10 @@ pub async fn list(db: &DatabaseConnection, user: Uuid) -> Result<Vec<api_tokens:
         .await?)
 }
 
-/// Revokes one of the user's tokens; someone else's token is "not found".
+/// Revokes one of the user's tokens (its open streams close); someone else's token is
+/// "not found".
 pub async fn revoke(db: &DatabaseConnection, user: Uuid, id: Uuid) -> Result<()> {
+    let txn = db.begin().await?;
     let result = api_tokens::Entity::update_many()
         .col_expr(
             api_tokens::Column::RevokedAt,
@@ -70,16 +75,21 @@ pub async fn revoke(db: &DatabaseConnection, user: Uuid, id: Uuid) -> Result<()>
         .filter(api_tokens::Column::Id.eq(id))
         .filter(api_tokens::Column::UserId.eq(user))
         .filter(api_tokens::Column::RevokedAt.is_null())
-        .exec(db)
+        .exec(&txn)
         .await?;
     if result.rows_affected == 0 {
         return Err(AppError::NotFound("token"));
     }
+    revoked(&txn, user, Revocation::Token(id)).await?;
+    txn.commit().await?;
     Ok(())
 }
 
-/// The active user a bearer token belongs to, if the token is live.
-pub async fn authenticate(db: &DatabaseConnection, token: &str) -> Result<Option<users::Model>> {
+/// The active user a bearer token belongs to, and the token's id, if the token is live.
+pub async fn authenticate(
+    db: &DatabaseConnection,
+    token: &str,
+) -> Result<Option<(users::Model, Uuid)>> {
     if !token.starts_with(PREFIX) || token.len() > 128 {
         return Ok(None);
     }
@@ -92,5 +102,7 @@ pub async fn authenticate(db: &DatabaseConnection, token: &str) -> Result<Option
         return Ok(None);
     };
     let user = users::Entity::find_by_id(row.user_id).one(db).await?;
-    Ok(user.filter(|u| u.deactivated_at.is_none()))
+    Ok(user
+        .filter(|u| u.deactivated_at.is_none())
+        .map(|u| (u, row.id)))
 }

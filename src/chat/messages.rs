@@ -21,7 +21,7 @@ use crate::{
     db::stmt,
     entities::{messages, reactions, threads::ThreadKind},
     error::{AppError, Result},
-    realtime::log::{self, Scope},
+    realtime::log::{self, Kind, Scope},
 };
 
 pub const DEFAULT_PAGE: u64 = 50;
@@ -153,17 +153,16 @@ async fn fresh(
 ) -> Result<MessageView> {
     #[derive(FromQueryResult)]
     struct Count {
-        n: i64,
+        n: i32,
     }
-    let recipients = Count::find_by_statement(stmt(
-        "SELECT count(*) AS n FROM thread_participants
-         WHERE thread_id = $1 AND left_at IS NULL AND user_id <> $2",
-        [message.thread_id.into(), author.id.into()],
+    let members = Count::find_by_statement(stmt(
+        "SELECT member_count AS n FROM threads WHERE id = $1",
+        [message.thread_id.into()],
     ))
     .one(conn)
     .await?
     .map_or(0, |c| c.n);
-    let recipients = usize::try_from(recipients).unwrap_or(0);
+    let recipients = usize::try_from(members - 1).unwrap_or(0);
     Ok(assemble(
         message,
         author,
@@ -342,7 +341,7 @@ pub async fn send(
     .map(|r| r.user_id)
     .collect();
     let view = fresh(&txn, message, author).await?;
-    log::append(&txn, Scope::Thread(new.thread), "message.created", &view).await?;
+    log::append(&txn, Scope::Thread(new.thread), Kind::MessageCreated, &view).await?;
     threads::announce(&txn, new.thread, &unarchived).await?;
     txn.commit().await?;
     Ok((view, Sent::Created))
@@ -400,7 +399,7 @@ pub async fn edit(
     log::append(
         &txn,
         Scope::Thread(updated.thread_id),
-        "message.updated",
+        Kind::MessageUpdated,
         &view,
     )
     .await?;
@@ -443,7 +442,7 @@ pub async fn delete(db: &DatabaseConnection, actor: &User, id: Uuid) -> Result<(
     log::append(
         &txn,
         Scope::Thread(message.thread_id),
-        "message.deleted",
+        Kind::MessageDeleted,
         &serde_json::json!({ "id": id, "threadId": message.thread_id }),
     )
     .await?;

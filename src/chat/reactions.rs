@@ -9,7 +9,7 @@ use crate::{
     accounts::User,
     db::stmt,
     error::{AppError, Result},
-    realtime::log::{self, Scope},
+    realtime::log::{self, Kind, Scope},
 };
 
 /// Distinct emoji one message may carry.
@@ -60,7 +60,13 @@ pub async fn set(
     };
     let view = messages::view(&txn, &row).await?;
     if changed > 0 {
-        log::append(&txn, Scope::Thread(row.thread_id), "message.updated", &view).await?;
+        log::append(
+            &txn,
+            Scope::Thread(row.thread_id),
+            Kind::MessageUpdated,
+            &view,
+        )
+        .await?;
     }
     txn.commit().await?;
     Ok(view)

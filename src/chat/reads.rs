@@ -10,7 +10,7 @@ use crate::{
     db::stmt,
     entities::messages,
     error::{AppError, Result},
-    realtime::log::{self, Scope},
+    realtime::log::{self, Kind, Scope},
 };
 
 #[derive(FromQueryResult)]
@@ -62,7 +62,7 @@ pub async fn mark_read(
         .await?;
         if let Some(id) = message_at(&txn, thread, seq).await? {
             let payload = json!({ "threadId": thread, "userId": actor.id, "messageId": id });
-            log::append(&txn, Scope::Thread(thread), "read", &payload).await?;
+            log::append(&txn, Scope::Thread(thread), Kind::Read, &payload).await?;
         }
         threads::announce(&txn, thread, &[actor.id]).await?;
     }
@@ -71,26 +71,85 @@ pub async fn mark_read(
     Ok(unread)
 }
 
+/// Threads up to this size get one `delivered` event per member; larger ones get one
+/// event when the point delivered to everyone moves (members × messages events would
+/// swamp a big group).
+pub const PER_MEMBER_RECEIPTS_UP_TO: i32 = 32;
+
 /// Records that messages up to `seq` reached the member (fetched or streamed).
 pub async fn mark_delivered(
     conn: &impl ConnectionTrait,
     member: &Membership,
     seq: i64,
 ) -> Result<()> {
-    let moved = conn
-        .execute_raw(stmt(
-            "UPDATE thread_participants SET delivered_seq = $3
-             WHERE thread_id = $1 AND user_id = $2 AND delivered_seq < $3",
-            [member.thread_id.into(), member.user_id.into(), seq.into()],
-        ))
-        .await?
-        .rows_affected();
-    if moved > 0
-        && let Some(id) = message_at(conn, member.thread_id, seq).await?
-    {
-        let payload =
-            json!({ "threadId": member.thread_id, "userId": member.user_id, "messageId": id });
-        log::append(conn, Scope::Thread(member.thread_id), "delivered", &payload).await?;
-    }
+    record_deliveries(conn, &[member.thread_id], &[member.user_id], &[seq]).await?;
     Ok(())
+}
+
+/// Moves delivered pointers forward (`threads[i]`, `users[i]`, `seqs[i]`) and writes the
+/// `delivered` events that follow: `{threadId, userId, messageId}` per member in small
+/// threads, `{threadId, userId: null, messageId}` ("delivered to everyone up to here") in
+/// larger ones. Returns whether any event was written. Run it in a transaction.
+pub async fn record_deliveries(
+    conn: &impl ConnectionTrait,
+    threads: &[Uuid],
+    users: &[Uuid],
+    seqs: &[i64],
+) -> Result<bool> {
+    #[derive(FromQueryResult)]
+    struct Count {
+        n: i64,
+    }
+    let per_member = Count::find_by_statement(stmt(
+        "WITH input AS (
+           SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[]) AS i(thread_id, user_id, seq)),
+         moved AS (
+           UPDATE thread_participants p SET delivered_seq = i.seq FROM input i
+           WHERE p.thread_id = i.thread_id AND p.user_id = i.user_id
+             AND p.left_at IS NULL AND p.delivered_seq < i.seq AND p.read_seq < i.seq
+           RETURNING p.thread_id, p.user_id, p.delivered_seq),
+         written AS (
+           INSERT INTO events (thread_id, kind, payload)
+           SELECT m.thread_id, 'delivered',
+                  json_build_object('threadId', m.thread_id, 'userId', m.user_id, 'messageId', msg.id)
+           FROM moved m
+           JOIN threads t ON t.id = m.thread_id AND t.member_count <= $4
+           JOIN messages msg ON msg.thread_id = m.thread_id AND msg.seq = m.delivered_seq
+           RETURNING 1)
+         SELECT count(*) AS n FROM written",
+        [
+            threads.to_vec().into(),
+            users.to_vec().into(),
+            seqs.to_vec().into(),
+            PER_MEMBER_RECEIPTS_UP_TO.into(),
+        ],
+    ))
+    .one(conn)
+    .await?
+    .map_or(0, |c| c.n);
+    let mut large: Vec<Uuid> = threads.to_vec();
+    large.sort();
+    large.dedup();
+    let everyone = Count::find_by_statement(stmt(
+        "WITH reached AS (
+           SELECT t.id, (SELECT min(GREATEST(p.delivered_seq, p.read_seq)) FROM thread_participants p
+                         WHERE p.thread_id = t.id AND p.left_at IS NULL) AS upto
+           FROM threads t WHERE t.id = ANY($1) AND t.member_count > $2),
+         moved AS (
+           UPDATE threads t SET delivered_upto = r.upto FROM reached r
+           WHERE t.id = r.id AND r.upto > t.delivered_upto
+           RETURNING t.id, t.delivered_upto),
+         written AS (
+           INSERT INTO events (thread_id, kind, payload)
+           SELECT m.id, 'delivered',
+                  json_build_object('threadId', m.id, 'userId', NULL, 'messageId', msg.id)
+           FROM moved m JOIN messages msg ON msg.thread_id = m.id AND msg.seq = m.delivered_upto
+           RETURNING 1)
+         SELECT count(*) AS n FROM written",
+        [large.into(), PER_MEMBER_RECEIPTS_UP_TO.into()],
+    ))
+    .one(conn)
+    .await?
+    .map_or(0, |c| c.n);
+    Ok(per_member + everyone > 0)
 }

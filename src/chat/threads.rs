@@ -18,7 +18,7 @@ use crate::{
     db::stmt,
     entities::{threads::ThreadKind, users},
     error::{AppError, Result},
-    realtime::log::{self, Scope},
+    realtime::log::{self, Kind, Scope},
 };
 
 /// Most members a group may have.
@@ -65,6 +65,7 @@ pub async fn membership(
 
 #[derive(FromQueryResult)]
 struct ThreadRow {
+    viewer: Uuid,
     id: Uuid,
     kind: ThreadKind,
     name: Option<String>,
@@ -100,36 +101,62 @@ pub async fn list(
     viewer: Uuid,
     filter: Filter,
 ) -> Result<Vec<ThreadView>> {
+    Ok(query(conn, &[viewer], filter)
+        .await?
+        .into_iter()
+        .map(|(_, view)| view)
+        .collect())
+}
+
+/// One thread as each of `viewers` sees it (those who are members).
+pub async fn views_for(
+    conn: &impl ConnectionTrait,
+    thread: Uuid,
+    viewers: &[Uuid],
+) -> Result<Vec<(Uuid, ThreadView)>> {
+    query(conn, viewers, Filter::One(thread)).await
+}
+
+/// The threads of `viewers` as each of them sees them, newest activity first.
+async fn query(
+    conn: &impl ConnectionTrait,
+    viewers: &[Uuid],
+    filter: Filter,
+) -> Result<Vec<(Uuid, ThreadView)>> {
+    if viewers.is_empty() {
+        return Ok(Vec::new());
+    }
     let (archived, only): (Option<bool>, Option<Uuid>) = match filter {
         Filter::Active => (Some(false), None),
         Filter::Archived => (Some(true), None),
         Filter::One(id) => (None, Some(id)),
     };
     let rows = ThreadRow::find_by_statement(stmt(
-        "SELECT t.id, t.kind, t.name, t.last_activity_at, p.archived, p.role,
+        "SELECT p.user_id AS viewer, t.id, t.kind, t.name, t.last_activity_at, p.archived, p.role,
            (SELECT count(*) FROM messages m WHERE m.thread_id = t.id AND m.seq > p.read_seq
               AND m.author_id <> p.user_id AND m.deleted_at IS NULL) AS unread_count,
-           (SELECT count(*) FROM thread_participants q
-              WHERE q.thread_id = t.id AND q.left_at IS NULL) AS member_count,
+           t.member_count::bigint AS member_count,
            lm.id AS last_id, lm.author_id AS last_author_id, lm.content AS last_content,
            lm.created_at AS last_created_at, lm.deleted_at AS last_deleted_at
          FROM thread_participants p
          JOIN threads t ON t.id = p.thread_id
          LEFT JOIN LATERAL (SELECT id, author_id, content, created_at, deleted_at FROM messages
                             WHERE thread_id = t.id ORDER BY seq DESC LIMIT 1) lm ON true
-         WHERE p.user_id = $1 AND p.left_at IS NULL
+         WHERE p.user_id = ANY($1) AND p.left_at IS NULL
            AND ($2::boolean IS NULL OR p.archived = $2)
            AND ($3::uuid IS NULL OR t.id = $3)
          ORDER BY t.last_activity_at DESC, t.id",
-        [viewer.into(), archived.into(), only.into()],
+        [viewers.to_vec().into(), archived.into(), only.into()],
     ))
     .all(conn)
     .await?;
-    let listed: Vec<Uuid> = rows
+    let mut listed: Vec<Uuid> = rows
         .iter()
         .filter(|r| r.kind != ThreadKind::Open)
         .map(|r| r.id)
         .collect();
+    listed.sort();
+    listed.dedup();
     let mut members: HashMap<Uuid, Vec<users::Model>> = HashMap::new();
     if !listed.is_empty() {
         let participants = ParticipantRow::find_by_statement(stmt(
@@ -152,7 +179,8 @@ pub async fn list(
     Ok(rows
         .into_iter()
         .map(|row| {
-            let people = members.remove(&row.id).unwrap_or_default();
+            let viewer = row.viewer;
+            let people = members.get(&row.id).map(Vec::as_slice).unwrap_or_default();
             let peer = (row.kind == ThreadKind::Direct)
                 .then(|| people.iter().find(|u| u.id != viewer).cloned())
                 .flatten();
@@ -160,7 +188,7 @@ pub async fn list(
                 (ThreadKind::Direct, Some(peer)) => peer.display_name.clone(),
                 _ => row.name.clone().unwrap_or_default(),
             };
-            ThreadView {
+            let view = ThreadView {
                 id: row.id,
                 kind: row.kind,
                 name,
@@ -185,7 +213,8 @@ pub async fn list(
                 archived: row.archived,
                 role: row.role,
                 peer_id: peer.map(|p| p.id),
-            }
+            };
+            (viewer, view)
         })
         .collect())
 }
@@ -198,16 +227,41 @@ pub async fn view(conn: &impl ConnectionTrait, thread: Uuid, viewer: Uuid) -> Re
         .ok_or(AppError::NotFound("conversation"))
 }
 
-/// Tells each of `users` how the thread now looks to them.
+/// Tells each of `users` how the thread now looks to them (a user-scoped event each: for
+/// changes that concern a few people, such as archiving or reading).
 pub async fn announce(txn: &DatabaseTransaction, thread: Uuid, users: &[Uuid]) -> Result<()> {
-    for &user in users {
-        let view = view(txn, thread, user).await?;
-        log::append(txn, Scope::User(user), "thread.updated", &view).await?;
+    for (user, view) in views_for(txn, thread, users).await? {
+        log::append(txn, Scope::User(user), Kind::ThreadUpdated, &view).await?;
     }
     Ok(())
 }
 
-async fn active_member_ids(conn: &impl ConnectionTrait, thread: Uuid) -> Result<Vec<Uuid>> {
+/// Tells every member that the thread changed (name or members): one event, which each
+/// member's stream turns into the thread as that member sees it.
+async fn changed(txn: &DatabaseTransaction, thread: Uuid) -> Result<()> {
+    log::append(
+        txn,
+        Scope::Thread(thread),
+        Kind::ThreadChanged,
+        &serde_json::json!({ "threadId": thread }),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Keeps `threads.member_count` right after members came or went.
+async fn recount(txn: &DatabaseTransaction, thread: Uuid) -> Result<()> {
+    txn.execute_raw(stmt(
+        "UPDATE threads SET member_count = (SELECT count(*) FROM thread_participants
+           WHERE thread_id = $1 AND left_at IS NULL) WHERE id = $1",
+        [thread.into()],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// The ids of the thread's active members.
+pub async fn active_member_ids(conn: &impl ConnectionTrait, thread: Uuid) -> Result<Vec<Uuid>> {
     #[derive(FromQueryResult)]
     struct Row {
         user_id: Uuid,
@@ -273,6 +327,9 @@ async fn insert_members(
     ))
     .all(txn)
     .await?;
+    if !added.is_empty() {
+        recount(txn, thread).await?;
+    }
     Ok(added.into_iter().map(|r| r.user_id).collect())
 }
 
@@ -308,9 +365,7 @@ pub async fn create_group(
     .await?;
     insert_members(&txn, id, &[creator.id], "admin").await?;
     insert_members(&txn, id, &members, "member").await?;
-    let mut everyone = members;
-    everyone.push(creator.id);
-    announce(&txn, id, &everyone).await?;
+    changed(&txn, id).await?;
     let view = view(&txn, id, creator.id).await?;
     txn.commit().await?;
     Ok(view)
@@ -352,7 +407,7 @@ pub async fn direct(db: &DatabaseConnection, me: &User, other: Uuid) -> Result<T
     let id = match created {
         Some(row) => {
             insert_members(&txn, row.id, &[me.id, peer.id], "member").await?;
-            announce(&txn, row.id, &[me.id, peer.id]).await?;
+            changed(&txn, row.id).await?;
             row.id
         }
         None => {
@@ -383,6 +438,13 @@ pub async fn join_open_rooms(txn: &DatabaseTransaction, user: Uuid) -> Result<()
     for room in rooms {
         insert_members(txn, room.id, &[user], "member").await?;
         announce(txn, room.id, &[user]).await?;
+        log::append(
+            txn,
+            Scope::Thread(room.id),
+            Kind::MembersChanged,
+            &serde_json::json!({ "threadId": room.id, "userId": user }),
+        )
+        .await?;
     }
     Ok(())
 }
@@ -412,8 +474,7 @@ pub async fn rename(
     ))
     .await?;
     touch(&txn, thread).await?;
-    let members = active_member_ids(&txn, thread).await?;
-    announce(&txn, thread, &members).await?;
+    changed(&txn, thread).await?;
     let view = view(&txn, thread, actor.id).await?;
     txn.commit().await?;
     Ok(view)
@@ -438,9 +499,7 @@ pub async fn add_members(
     let added = insert_members(&txn, thread, &users, "member").await?;
     if !added.is_empty() {
         touch(&txn, thread).await?;
-        let mut everyone = current;
-        everyone.extend(&added);
-        announce(&txn, thread, &everyone).await?;
+        changed(&txn, thread).await?;
     }
     let view = view(&txn, thread, actor.id).await?;
     txn.commit().await?;
@@ -466,16 +525,16 @@ async fn depart(txn: &DatabaseTransaction, thread: Uuid, user: Uuid) -> Result<(
         [thread.into()],
     ))
     .await?;
+    recount(txn, thread).await?;
     log::append(
         txn,
-        Scope::User(user),
-        "thread.removed",
+        Scope::UserThread(user, thread),
+        Kind::ThreadRemoved,
         &serde_json::json!({ "id": thread }),
     )
     .await?;
     touch(txn, thread).await?;
-    let rest = active_member_ids(txn, thread).await?;
-    announce(txn, thread, &rest).await?;
+    changed(txn, thread).await?;
     Ok(())
 }
 

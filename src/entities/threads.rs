@@ -27,6 +27,8 @@ pub struct Model {
     pub last_seq: i64,
     pub created_at: TimeDateTimeWithTimeZone,
     pub last_activity_at: TimeDateTimeWithTimeZone,
+    pub member_count: i32,
+    pub delivered_upto: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

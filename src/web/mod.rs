@@ -71,6 +71,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(ops::metrics))
         .route("/assets/{*path}", get(assets::asset))
         .fallback(|| async { AppError::NotFound("page") })
+        .layer(middleware::from_fn_with_state(state.clone(), ring_after))
         .layer(middleware::from_fn(security::csrf))
         .layer(sessions)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -86,4 +87,22 @@ pub fn router(state: AppState) -> Router {
                 .on_failure(DefaultOnFailure::new().latency_unit(tower_http::LatencyUnit::Millis)),
         )
         .with_state(state)
+}
+
+/// Rings the doorbell after each request that may have written to the event log, so the
+/// tailer delivers it now instead of at its next timer tick.
+async fn ring_after(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    let path = req.uri().path();
+    let static_or_probe = ["/assets/", "/avatars/", "/healthz", "/readyz", "/metrics"]
+        .iter()
+        .any(|p| path.starts_with(p));
+    let response = next.run(req).await;
+    if !static_or_probe {
+        state.realtime.ring();
+    }
+    response
 }

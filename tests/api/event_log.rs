@@ -4,7 +4,7 @@
 
 use std::{collections::HashMap, time::Duration};
 
-use confab::realtime::log::{Position, read_after};
+use confab::realtime::log::{Kind, Position, read_after};
 use sea_orm::Database;
 use serde_json::{Value, json};
 
@@ -36,7 +36,7 @@ async fn a_resuming_reader_sees_every_concurrent_commit_once_and_in_thread_order
     }
     // Remember where the log was before the writers start.
     let mut position = Position::START;
-    while let Some(last) = read_after(&db, position, 1000).await.unwrap().last() {
+    while let Some(last) = read_after(&db, position, 1000).await.unwrap().events.last() {
         position = last.position;
     }
     let start = position;
@@ -66,11 +66,11 @@ async fn a_resuming_reader_sees_every_concurrent_commit_once_and_in_thread_order
     let mut seen: Vec<(Position, Value)> = Vec::new();
     let reading = async {
         loop {
-            let batch = read_after(&db, position, 7).await.unwrap();
+            let batch = read_after(&db, position, 7).await.unwrap().events;
             for e in &batch {
                 assert!(e.position > position, "positions only grow");
                 position = e.position;
-                if e.kind == "message.created" {
+                if e.kind == Some(Kind::MessageCreated) {
                     seen.push((e.position, serde_json::from_str(&e.payload).unwrap()));
                 }
             }
@@ -138,9 +138,12 @@ async fn a_resuming_reader_sees_every_concurrent_commit_once_and_in_thread_order
         assert_eq!(seq, prev + 1, "thread order kept");
     }
     // And nothing new appears below the reader's position afterwards.
-    let again = read_after(&db, start, 10_000).await.unwrap();
+    let again = read_after(&db, start, 10_000).await.unwrap().events;
     assert_eq!(
-        again.iter().filter(|e| e.kind == "message.created").count(),
+        again
+            .iter()
+            .filter(|e| e.kind == Some(Kind::MessageCreated))
+            .count(),
         WRITERS * EACH
     );
     db.close().await.unwrap();

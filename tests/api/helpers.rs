@@ -16,6 +16,10 @@ pub struct TestApp {
     pub client: Client,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
+    /// The settings it was started with (for restarts and peers).
+    extra: Vec<(String, String)>,
+    /// The first instance drops the database when it goes; peers leave it.
+    owns_db: bool,
 }
 
 fn init_tracing() {
@@ -50,9 +54,21 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
-    init_tracing();
     let db_name = format!("confab_test_{}", Uuid::new_v4().simple());
-    let app = Application::build(test_config(&db_name, extra))
+    let extra: Vec<(String, String)> = extra
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    start(db_name, extra, true).await
+}
+
+async fn start(db_name: String, extra: Vec<(String, String)>, owns_db: bool) -> TestApp {
+    init_tracing();
+    let pairs: Vec<(&str, &str)> = extra
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let app = Application::build(test_config(&db_name, &pairs))
         .await
         .expect("the app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
@@ -70,6 +86,8 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         client: new_client(),
         shutdown: Some(tx),
         server: Some(server),
+        extra,
+        owns_db,
     }
 }
 
@@ -94,6 +112,28 @@ impl TestApp {
         if let Some(server) = self.server.take() {
             let _ = server.await;
         }
+    }
+
+    /// Stops the server and starts a new one on the same port and database.
+    pub async fn restart(&mut self) {
+        self.stop().await;
+        let mut extra = self.extra.clone();
+        extra.retain(|(k, _)| k != "BIND_ADDR");
+        let port = self.address.rsplit(':').next().unwrap().to_owned();
+        extra.push(("BIND_ADDR".into(), format!("127.0.0.1:{port}")));
+        let mut next = start(self.db_name.clone(), extra, false).await;
+        self.shutdown = next.shutdown.take();
+        self.server = next.server.take();
+    }
+
+    /// A second instance on the same database (multi-instance mode), with `extra` settings.
+    pub async fn peer(&self, extra: &[(&str, &str)]) -> TestApp {
+        let mut settings = self.extra.clone();
+        for (k, v) in extra {
+            settings.retain(|(key, _)| key != k);
+            settings.push((k.to_string(), v.to_string()));
+        }
+        start(self.db_name.clone(), settings, false).await
     }
 
     pub async fn register_with(&self, client: &Client, body: Value) -> Response {
@@ -204,6 +244,9 @@ impl Drop for TestApp {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+        if !self.owns_db {
+            return;
+        }
         let db_name = self.db_name.clone();
         // Dropping needs async I/O; do it on its own thread and runtime.
         std::thread::spawn(move || {
@@ -283,4 +326,112 @@ pub async fn page(app: &TestApp, c: &Client, thread: &Value, before: Option<&str
         url.push_str(&format!("&before={b}"));
     }
     ok_json(c.get(app.url(&url)).send().await.unwrap()).await
+}
+
+/// An SSE client of `/api/chat/sse` (or any event stream), reading parsed events.
+pub struct Sse {
+    events: std::pin::Pin<
+        Box<
+            dyn futures_util::Stream<
+                    Item = Result<
+                        eventsource_stream::Event,
+                        eventsource_stream::EventStreamError<reqwest::Error>,
+                    >,
+                > + Send,
+        >,
+    >,
+    /// The id of the last event that carried one.
+    pub last_id: String,
+}
+
+/// How long a test waits for an event before failing (a hang guard, not a speed check).
+pub const PATIENCE: std::time::Duration = std::time::Duration::from_secs(15);
+
+impl Sse {
+    /// Opens the JSON stream, resuming after `last_id` when given.
+    pub async fn open(app: &TestApp, c: &Client, last_id: Option<&str>) -> Sse {
+        let mut request = c.get(app.url("/api/chat/sse"));
+        if let Some(id) = last_id {
+            request = request.header("Last-Event-ID", id);
+        }
+        Self::start(request).await
+    }
+
+    pub async fn start(request: reqwest::RequestBuilder) -> Sse {
+        use eventsource_stream::Eventsource;
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "opening the stream");
+        assert_eq!(
+            response.headers()["content-type"],
+            "text/event-stream",
+            "an event stream"
+        );
+        Sse {
+            events: Box::pin(response.bytes_stream().eventsource()),
+            last_id: String::new(),
+        }
+    }
+
+    /// The next event, or `None` when the server ended the stream.
+    pub async fn next_or_end(&mut self) -> Option<eventsource_stream::Event> {
+        use futures_util::StreamExt;
+        let next = tokio::time::timeout(PATIENCE, self.events.next())
+            .await
+            .expect("an event or the end of the stream in time");
+        match next {
+            Some(Ok(event)) => {
+                if !event.id.is_empty() {
+                    self.last_id = event.id.clone();
+                }
+                Some(event)
+            }
+            Some(Err(_)) | None => None,
+        }
+    }
+
+    pub async fn next(&mut self) -> eventsource_stream::Event {
+        self.next_or_end().await.expect("the stream is still open")
+    }
+
+    /// The next event named `kind` (skipping others), with its JSON data.
+    pub async fn next_of(&mut self, kind: &str) -> (eventsource_stream::Event, Value) {
+        loop {
+            let event = self.next().await;
+            if event.event == kind {
+                let data = serde_json::from_str(&event.data).expect("event data is JSON");
+                return (event, data);
+            }
+        }
+    }
+
+    /// The next event whose kind is one of `kinds` (skipping the rest).
+    pub async fn next_among(&mut self, kinds: &[&str]) -> (eventsource_stream::Event, Value) {
+        loop {
+            let event = self.next().await;
+            if kinds.contains(&event.event.as_str()) {
+                let data = serde_json::from_str(&event.data).expect("event data is JSON");
+                return (event, data);
+            }
+        }
+    }
+
+    /// Reads until the server ends the stream; panics if it does not.
+    pub async fn expect_end(&mut self) {
+        while self.next_or_end().await.is_some() {}
+    }
+}
+
+/// Creates a group named `name` of `creator` and `members`.
+pub async fn group(app: &TestApp, creator: &Client, name: &str, members: &[&Value]) -> Value {
+    let ids: Vec<&Value> = members.iter().map(|m| &m["id"]).collect();
+    ok_json(
+        post(
+            app,
+            creator,
+            "/api/threads",
+            json!({"action": "create", "name": name, "participantIds": ids}),
+        )
+        .await,
+    )
+    .await
 }

@@ -3,6 +3,7 @@
 
 mod admin;
 mod auth;
+pub mod live;
 mod messages;
 mod threads;
 mod tokens;
@@ -28,6 +29,7 @@ use crate::app::AppState;
         (name = "admin", description = "User management (OWNER/ADMIN)"),
         (name = "threads", description = "Conversations and membership"),
         (name = "messages", description = "Messages, reactions, read pointers"),
+        (name = "live", description = "The event stream, typing and presence"),
     )
 )]
 struct ApiDoc;
@@ -69,6 +71,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(messages::read))
         .routes(routes!(messages::react, messages::unreact))
+        .routes(routes!(live::stream))
+        .routes(routes!(live::typing))
+        .routes(routes!(live::presence, live::set_presence))
         .routes(routes!(
             messages::block,
             messages::unblock,

@@ -4,6 +4,7 @@ use axum::extract::State;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use super::live::with_presence;
 use crate::{
     accounts::{self, UserView},
     app::AppState,
@@ -18,8 +19,9 @@ use crate::{
 /// The caller.
 #[utoipa::path(get, path = "/api/me", tag = "users",
     responses((status = 200, body = UserView), (status = 401, body = ErrorBody)))]
-pub async fn me(user: CurrentUser) -> Json<UserView> {
-    Json(UserView::new(&user.user))
+pub async fn me(State(state): State<AppState>, user: CurrentUser) -> Json<UserView> {
+    let mut views = with_presence(&state, std::slice::from_ref(&user.user)).await;
+    Json(views.remove(0))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -43,5 +45,5 @@ pub async fn list(
         ));
     }
     let users = accounts::search(&state.db, &query.q, 100).await?;
-    Ok(Json(users.iter().map(UserView::new).collect()))
+    Ok(Json(with_presence(&state, &users).await))
 }

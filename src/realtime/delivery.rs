@@ -1,0 +1,165 @@
+//! What travels from the tailer to a stream: one [`Delivery`] per event, its SSE frame
+//! encoded once and shared by every recipient (`Arc`), plus what a stream needs to know
+//! about it without parsing the payload again.
+
+use std::sync::{Arc, LazyLock};
+
+use bytes::{BufMut, Bytes, BytesMut};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::log::Position;
+
+/// The stream-facing event names (DESIGN.md §5), plus the heartbeat.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Topic {
+    MessageCreated,
+    MessageUpdated,
+    MessageDeleted,
+    ThreadUpdated,
+    ThreadRemoved,
+    Read,
+    Delivered,
+    Typing,
+    Presence,
+    Reset,
+    Heartbeat,
+}
+
+impl Topic {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::MessageCreated => "message.created",
+            Self::MessageUpdated => "message.updated",
+            Self::MessageDeleted => "message.deleted",
+            Self::ThreadUpdated => "thread.updated",
+            Self::ThreadRemoved => "thread.removed",
+            Self::Read => "read",
+            Self::Delivered => "delivered",
+            Self::Typing => "typing",
+            Self::Presence => "presence",
+            Self::Reset => "reset",
+            Self::Heartbeat => "heartbeat",
+        }
+    }
+}
+
+/// A new message's place, for delivery receipts.
+#[derive(Clone, Copy, Debug)]
+pub struct MessageMeta {
+    pub seq: i64,
+    pub author: Uuid,
+}
+
+#[derive(Debug)]
+pub struct Delivery {
+    /// `None` for ephemeral events (typing, presence) and the heartbeat: they carry no id.
+    pub position: Option<Position>,
+    pub topic: Topic,
+    pub thread_id: Option<Uuid>,
+    /// The user the event is about, who does not need it (the typist, the receipt's
+    /// owner); `None` when everyone gets it.
+    pub subject: Option<Uuid>,
+    pub message: Option<MessageMeta>,
+    /// When the change was written, for the send-to-deliver latency.
+    pub written_at: Option<OffsetDateTime>,
+    /// The whole SSE frame of the JSON stream.
+    pub frame: Bytes,
+    /// The payload's JSON text (a slice of `frame`).
+    pub data: Bytes,
+}
+
+pub type Item = Arc<Delivery>;
+
+/// The heartbeat comment, shared by every stream.
+pub static HEARTBEAT: LazyLock<Item> = LazyLock::new(|| {
+    Arc::new(Delivery {
+        position: None,
+        topic: Topic::Heartbeat,
+        thread_id: None,
+        subject: None,
+        message: None,
+        written_at: None,
+        frame: Bytes::from_static(b":\n\n"),
+        data: Bytes::new(),
+    })
+});
+
+impl Delivery {
+    /// Builds a delivery whose frame is `id:` (when positioned), `event:` and `data:`.
+    /// `json` must be one line (serde_json's compact output always is).
+    pub fn new(
+        position: Option<Position>,
+        topic: Topic,
+        thread_id: Option<Uuid>,
+        json: &str,
+    ) -> Self {
+        let mut frame = BytesMut::with_capacity(json.len() + 64);
+        if let Some(p) = position {
+            frame.put_slice(b"id: ");
+            frame.put_slice(p.to_string().as_bytes());
+            frame.put_u8(b'\n');
+        }
+        frame.put_slice(b"event: ");
+        frame.put_slice(topic.as_str().as_bytes());
+        frame.put_slice(b"\ndata: ");
+        let start = frame.len();
+        // One line per SSE `data:` field: never let a stray newline split the frame.
+        for chunk in json.split(['\n', '\r']) {
+            frame.put_slice(chunk.as_bytes());
+        }
+        let end = frame.len();
+        frame.put_slice(b"\n\n");
+        let frame = frame.freeze();
+        Self {
+            position,
+            topic,
+            thread_id,
+            subject: None,
+            message: None,
+            written_at: None,
+            data: frame.slice(start..end),
+            frame,
+        }
+    }
+
+    pub fn about(mut self, subject: Uuid) -> Self {
+        self.subject = Some(subject);
+        self
+    }
+
+    pub fn written(mut self, at: OffsetDateTime) -> Self {
+        self.written_at = Some(at);
+        self
+    }
+
+    pub fn shared(self) -> Item {
+        Arc::new(self)
+    }
+}
+
+/// The first bytes of every stream: how soon to reconnect, and a comment so proxies and
+/// clients see the stream is open.
+pub const HELLO: &[u8] = b"retry: 1000\n: connected\n\n";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_carry_id_event_and_one_data_line() {
+        let d = Delivery::new(
+            Some(Position { xid: 7, id: 3 }),
+            Topic::MessageCreated,
+            None,
+            "{\"a\":\"x\"}",
+        );
+        assert_eq!(
+            &d.frame[..],
+            b"id: 7-3\nevent: message.created\ndata: {\"a\":\"x\"}\n\n"
+        );
+        assert_eq!(&d.data[..], b"{\"a\":\"x\"}");
+        let ephemeral = Delivery::new(None, Topic::Typing, None, "{}\r\n{}");
+        assert_eq!(&ephemeral.frame[..], b"event: typing\ndata: {}{}\n\n");
+    }
+}

@@ -1,0 +1,300 @@
+//! The per-user registry of this instance's open streams.
+//!
+//! Each stream owns a bounded queue. Handing it an event never waits: when the queue is
+//! full the stream is dropped from the registry (its client fell too far behind; it
+//! drains what it has, ends, and resumes from its last id) instead of growing memory.
+//! Removing a stream's sender is also how streams are closed on purpose (credentials
+//! revoked, shutdown): the stream finishes what is queued and ends.
+
+use std::{
+    collections::{HashMap, HashSet},
+    sync::{
+        Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
+};
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+use super::delivery::{HEARTBEAT, Item};
+
+/// How a stream's client proved who it is, so ending that credential ends the stream.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Credential {
+    /// A session, by a digest of its id (the id itself is a secret).
+    Session(String),
+    /// An API token, by its id.
+    Token(Uuid),
+}
+
+/// Which of a user's streams to close (the payload of an `auth.revoked` event).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "revoke", content = "which", rename_all = "camelCase")]
+pub enum Revocation {
+    All,
+    Session(String),
+    Token(Uuid),
+    /// Every session but one (a password change keeps the caller's own session).
+    SessionsExcept(Option<String>),
+}
+
+impl Revocation {
+    pub fn matches(&self, credential: &Credential) -> bool {
+        match (self, credential) {
+            (Self::All, _) => true,
+            (Self::Session(a), Credential::Session(b)) => a == b,
+            (Self::Token(a), Credential::Token(b)) => a == b,
+            (Self::SessionsExcept(keep), Credential::Session(s)) => keep.as_ref() != Some(s),
+            _ => false,
+        }
+    }
+}
+
+struct Subscriber {
+    id: u64,
+    credential: Credential,
+    tx: mpsc::Sender<Item>,
+}
+
+/// Why a registry change matters to the caller (presence tracks users coming and going).
+#[derive(Debug, Default)]
+pub struct Departures {
+    /// Users who have no stream left on this instance.
+    pub gone: Vec<Uuid>,
+    /// Streams dropped because their queue was full.
+    pub lagged: u64,
+}
+
+#[derive(Default)]
+pub struct Registry {
+    users: Mutex<HashMap<Uuid, Vec<Subscriber>>>,
+    next_id: AtomicU64,
+    streams: AtomicU64,
+}
+
+impl Registry {
+    /// Adds a stream; returns its id and whether it is the user's first on this instance.
+    pub fn add(&self, user: Uuid, credential: Credential, tx: mpsc::Sender<Item>) -> (u64, bool) {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let mut users = self.users.lock().expect("registry lock");
+        let list = users.entry(user).or_default();
+        list.push(Subscriber { id, credential, tx });
+        self.streams.fetch_add(1, Ordering::Relaxed);
+        (id, list.len() == 1)
+    }
+
+    /// Removes one stream (it ended); returns whether the user has none left here.
+    pub fn remove(&self, user: Uuid, id: u64) -> bool {
+        let mut users = self.users.lock().expect("registry lock");
+        let Some(list) = users.get_mut(&user) else {
+            return false;
+        };
+        let before = list.len();
+        list.retain(|s| s.id != id);
+        self.streams
+            .fetch_sub((before - list.len()) as u64, Ordering::Relaxed);
+        if list.is_empty() {
+            users.remove(&user);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Open streams on this instance.
+    pub fn len(&self) -> u64 {
+        self.streams.load(Ordering::Relaxed)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn is_connected(&self, user: Uuid) -> bool {
+        self.users
+            .lock()
+            .expect("registry lock")
+            .contains_key(&user)
+    }
+
+    /// The users with a stream here among `candidates`.
+    pub fn connected_among(&self, candidates: &HashSet<Uuid>) -> Vec<Uuid> {
+        let users = self.users.lock().expect("registry lock");
+        if users.len() < candidates.len() {
+            users
+                .keys()
+                .filter(|u| candidates.contains(u))
+                .copied()
+                .collect()
+        } else {
+            candidates
+                .iter()
+                .filter(|u| users.contains_key(u))
+                .copied()
+                .collect()
+        }
+    }
+
+    /// Hands `item` to every stream of the `members` (but `item.subject`).
+    pub fn deliver_to_members(&self, members: &HashSet<Uuid>, item: &Item) -> Departures {
+        let mut users = self.users.lock().expect("registry lock");
+        let mut out = Departures::default();
+        // Walk whichever side is smaller: a big room with few people online, or many
+        // people online and a small thread.
+        let targets: Vec<Uuid> = if users.len() < members.len() {
+            users
+                .keys()
+                .filter(|u| members.contains(u))
+                .copied()
+                .collect()
+        } else {
+            members
+                .iter()
+                .filter(|u| users.contains_key(u))
+                .copied()
+                .collect()
+        };
+        for user in targets {
+            if Some(user) == item.subject {
+                continue;
+            }
+            self.offer(&mut users, user, item, &mut out);
+        }
+        out
+    }
+
+    /// Hands `item` to every stream of one user.
+    pub fn deliver_to_user(&self, user: Uuid, item: &Item) -> Departures {
+        let mut users = self.users.lock().expect("registry lock");
+        let mut out = Departures::default();
+        self.offer(&mut users, user, item, &mut out);
+        out
+    }
+
+    fn offer(
+        &self,
+        users: &mut HashMap<Uuid, Vec<Subscriber>>,
+        user: Uuid,
+        item: &Item,
+        out: &mut Departures,
+    ) {
+        let Some(list) = users.get_mut(&user) else {
+            return;
+        };
+        let before = list.len();
+        list.retain(|s| match s.tx.try_send(item.clone()) {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                out.lagged += 1;
+                false
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        });
+        self.streams
+            .fetch_sub((before - list.len()) as u64, Ordering::Relaxed);
+        if list.is_empty() {
+            users.remove(&user);
+            out.gone.push(user);
+        }
+    }
+
+    /// Closes the user's streams whose credential `which` covers.
+    pub fn revoke(&self, user: Uuid, which: &Revocation) -> Departures {
+        let mut users = self.users.lock().expect("registry lock");
+        let mut out = Departures::default();
+        if let Some(list) = users.get_mut(&user) {
+            let before = list.len();
+            list.retain(|s| !which.matches(&s.credential));
+            self.streams
+                .fetch_sub((before - list.len()) as u64, Ordering::Relaxed);
+            if list.is_empty() {
+                users.remove(&user);
+                out.gone.push(user);
+            }
+        }
+        out
+    }
+
+    /// Sends the heartbeat comment to every stream; drops the ones that cannot take it.
+    pub fn heartbeat(&self) -> Departures {
+        let mut users = self.users.lock().expect("registry lock");
+        let mut out = Departures::default();
+        let all: Vec<Uuid> = users.keys().copied().collect();
+        for user in all {
+            self.offer(&mut users, user, &HEARTBEAT, &mut out);
+        }
+        out
+    }
+
+    /// Closes every stream (shutdown).
+    pub fn close_all(&self) {
+        self.users.lock().expect("registry lock").clear();
+        self.streams.store(0, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::realtime::delivery::{Delivery, Topic};
+
+    fn item() -> Item {
+        Delivery::new(None, Topic::Typing, None, "{}").shared()
+    }
+
+    #[test]
+    fn a_full_queue_drops_the_stream_instead_of_waiting() {
+        let registry = Registry::default();
+        let user = Uuid::new_v4();
+        let (tx, mut rx) = mpsc::channel(2);
+        registry.add(user, Credential::Token(Uuid::nil()), tx);
+        let members: HashSet<Uuid> = [user].into();
+        for _ in 0..2 {
+            assert_eq!(registry.deliver_to_members(&members, &item()).lagged, 0);
+        }
+        let out = registry.deliver_to_members(&members, &item());
+        assert_eq!(out.lagged, 1);
+        assert_eq!(out.gone, vec![user]);
+        assert_eq!(registry.len(), 0);
+        // The stream still drains what it had, then ends.
+        assert!(rx.try_recv().is_ok());
+        assert!(rx.try_recv().is_ok());
+        assert!(matches!(
+            rx.try_recv(),
+            Err(mpsc::error::TryRecvError::Disconnected)
+        ));
+    }
+
+    #[test]
+    fn revoking_a_session_closes_only_its_streams() {
+        let registry = Registry::default();
+        let user = Uuid::new_v4();
+        let (a, _ra) = mpsc::channel(4);
+        let (b, _rb) = mpsc::channel(4);
+        registry.add(user, Credential::Session("s1".into()), a);
+        registry.add(user, Credential::Session("s2".into()), b);
+        registry.revoke(user, &Revocation::Session("s1".into()));
+        assert_eq!(registry.len(), 1);
+        let out = registry.revoke(user, &Revocation::SessionsExcept(None));
+        assert_eq!(out.gone, vec![user]);
+        assert!(!registry.is_connected(user));
+    }
+
+    #[test]
+    fn the_subject_of_an_event_does_not_get_it() {
+        let registry = Registry::default();
+        let (me, other) = (Uuid::new_v4(), Uuid::new_v4());
+        let (tx1, mut rx1) = mpsc::channel(4);
+        let (tx2, mut rx2) = mpsc::channel(4);
+        registry.add(me, Credential::Token(Uuid::nil()), tx1);
+        registry.add(other, Credential::Token(Uuid::nil()), tx2);
+        let typing = Delivery::new(None, Topic::Typing, None, "{}")
+            .about(me)
+            .shared();
+        registry.deliver_to_members(&[me, other].into(), &typing);
+        assert!(rx1.try_recv().is_err());
+        assert!(rx2.try_recv().is_ok());
+    }
+}

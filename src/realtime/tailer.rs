@@ -1,0 +1,135 @@
+//! The log tailer: one per instance. It reads the log in position order from where the
+//! instance started, woken by the doorbell or its timer, and hands each event to the
+//! streams of the users who may see it now. An event it cannot route (the database is
+//! away) is retried, never skipped.
+
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use super::{
+    Inner,
+    delivery::{Delivery, Topic},
+    log::{self, LoggedEvent, Position},
+    route::{Route, route},
+};
+use crate::{chat::threads, error::Result};
+
+const BATCH: u64 = 500;
+/// First wait before looking again when committed events wait behind an older
+/// transaction; doubles up to the poll interval.
+const HELD_BACK_RETRY: Duration = Duration::from_millis(1);
+
+pub(super) async fn run(rt: &Inner, stop: CancellationToken) {
+    let mut at = loop {
+        match log::head(&rt.db).await {
+            Ok(p) => break p,
+            Err(err) => {
+                tracing::warn!(%err, "the tailer cannot read the log head; retrying");
+                tokio::select! {
+                    () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    () = stop.cancelled() => return,
+                }
+            }
+        }
+    };
+    let mut held_back_wait = HELD_BACK_RETRY;
+    loop {
+        let mut again = Some(rt.settings.poll);
+        match log::read_after(&rt.db, at, BATCH).await {
+            Ok(batch) => {
+                let full = batch.events.len() as u64 == BATCH;
+                for event in batch.events {
+                    if !deliver_until_done(rt, &event, &stop).await {
+                        return;
+                    }
+                    at = event.position;
+                }
+                if full {
+                    again = None;
+                } else if batch.held_back {
+                    again = Some(held_back_wait.min(rt.settings.poll));
+                    held_back_wait *= 2;
+                } else {
+                    held_back_wait = HELD_BACK_RETRY;
+                }
+            }
+            Err(err) => tracing::warn!(%err, "the tailer cannot read the log; retrying"),
+        }
+        if let Some(wait) = again {
+            tokio::select! {
+                () = rt.bus.doorbell().notified() => {}
+                () = tokio::time::sleep(wait) => {}
+                () = stop.cancelled() => return,
+            }
+        }
+    }
+}
+
+/// Delivers one event, retrying while the database is unavailable; false on shutdown.
+async fn deliver_until_done(rt: &Inner, event: &LoggedEvent, stop: &CancellationToken) -> bool {
+    loop {
+        match dispatch(rt, event).await {
+            Ok(()) => return true,
+            Err(err) => {
+                tracing::warn!(%err, position = %event.position, "delivering an event failed; retrying");
+                tokio::select! {
+                    () = tokio::time::sleep(Duration::from_millis(200)) => {}
+                    () = stop.cancelled() => return false,
+                }
+            }
+        }
+    }
+}
+
+async fn dispatch(rt: &Inner, event: &LoggedEvent) -> Result<()> {
+    match route(event) {
+        Route::Members(thread, item) => {
+            let members = rt.members.of(&rt.db, thread).await?;
+            rt.settle(rt.registry.deliver_to_members(&members, &item));
+        }
+        Route::User {
+            user,
+            item,
+            invalidates,
+        } => {
+            if let Some(thread) = invalidates {
+                rt.members.invalidate(thread);
+            }
+            rt.settle(rt.registry.deliver_to_user(user, &item));
+        }
+        Route::ThreadViews {
+            thread,
+            position,
+            written_at,
+        } => {
+            rt.members.invalidate(thread);
+            let members = rt.members.of(&rt.db, thread).await?;
+            let online = rt.registry.connected_among(&members);
+            for (user, view) in threads::views_for(&rt.db, thread, &online).await? {
+                let item = thread_updated(position, &view)?
+                    .written(written_at)
+                    .shared();
+                rt.settle(rt.registry.deliver_to_user(user, &item));
+            }
+        }
+        Route::MembersChanged(thread) => rt.members.invalidate(thread),
+        Route::Revoke(user, which) => rt.settle(rt.registry.revoke(user, &which)),
+        Route::Ignore => {}
+    }
+    Ok(())
+}
+
+/// A `thread.updated` delivery for one member.
+pub(super) fn thread_updated(
+    position: Position,
+    view: &crate::chat::ThreadView,
+) -> Result<Delivery> {
+    let json = serde_json::to_string(view).map_err(|e| anyhow::anyhow!(e))?;
+    Ok(Delivery::new(
+        Some(position),
+        Topic::ThreadUpdated,
+        Some(view.id),
+        &json,
+    ))
+}

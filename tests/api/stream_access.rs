@@ -1,0 +1,169 @@
+//! DESIGN.md §4.4: a stream only carries what its user may see at delivery time, and
+//! ending a credential (logout, password change, deactivation, token revocation) closes
+//! the streams opened with it.
+
+use serde_json::json;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn a_member_removed_from_a_group_stops_receiving_its_messages_at_once() {
+    let app = spawn_app().await;
+    let (ana, _) = app.user("ana").await;
+    let (bob, bob_user) = app.user("bob").await;
+    let (_, cid) = app.user("cid").await;
+    let team = group(&app, &ana, "team", &[&bob_user, &cid]).await;
+    let direct = dm(&app, &ana, &bob_user).await;
+    let mut stream = Sse::open(&app, &bob, None).await;
+    send(&app, &ana, &team, "before").await;
+    let (_, m) = stream.next_of("message.created").await;
+    assert_eq!(m["content"], "before");
+    let before_removal = stream.last_id.clone();
+
+    ok_json(
+        post(
+            &app,
+            &ana,
+            "/api/threads",
+            json!({"action": "remove", "threadId": team["id"], "userId": bob_user["id"]}),
+        )
+        .await,
+    )
+    .await;
+    let (_, removed) = stream.next_of("thread.removed").await;
+    assert_eq!(removed["id"], team["id"]);
+    send(&app, &ana, &team, "after").await;
+    send(&app, &ana, &direct, "marker").await;
+    // The group's message is skipped: the next message bob gets is the direct one.
+    let (_, next) = stream.next_of("message.created").await;
+    assert_eq!(next["content"], "marker");
+
+    // Replay re-checks too: resuming from before the removal skips the group's message.
+    let mut replay = Sse::open(&app, &bob, Some(&before_removal)).await;
+    let (_, m) = replay.next_of("message.created").await;
+    assert_eq!(
+        m["content"], "marker",
+        "a removed member got the group's message"
+    );
+}
+
+#[tokio::test]
+async fn logging_out_closes_the_streams_of_that_session_only() {
+    let app = spawn_app().await;
+    let (ana, _) = app.user("ana").await;
+    let other_session = new_client();
+    assert_eq!(
+        app.login(&other_session, "ana", PASSWORD).await.status(),
+        200
+    );
+    let mut closing = Sse::open(&app, &ana, None).await;
+    let mut staying = Sse::open(&app, &other_session, None).await;
+    let r = ana.post(app.url("/api/auth/logout")).send().await.unwrap();
+    assert_eq!(r.status(), 204);
+    closing.expect_end().await;
+    // The other session's stream still works.
+    let (_, bob_user) = app.user("bob").await;
+    let thread = dm(&app, &other_session, &bob_user).await;
+    send(&app, &other_session, &thread, "still here").await;
+    let (_, m) = staying.next_of("message.created").await;
+    assert_eq!(m["content"], "still here");
+}
+
+#[tokio::test]
+async fn changing_the_password_closes_the_other_sessions_streams() {
+    let app = spawn_app().await;
+    let (ana, _) = app.user("ana").await;
+    let elsewhere = new_client();
+    assert_eq!(app.login(&elsewhere, "ana", PASSWORD).await.status(), 200);
+    let mut theirs = Sse::open(&app, &elsewhere, None).await;
+    let mut mine = Sse::open(&app, &ana, None).await;
+    let csrf = app.csrf(&ana, "/settings").await;
+    let r = app
+        .post_form(
+            &ana,
+            "/settings/password",
+            &[
+                ("csrf_token", &csrf),
+                ("current_password", PASSWORD),
+                ("new_password", "a brand new secret"),
+            ],
+        )
+        .await;
+    assert!(r.status().is_success() || r.status().is_redirection());
+    theirs.expect_end().await;
+    let (_, bob_user) = app.user("bob").await;
+    let thread = dm(&app, &ana, &bob_user).await;
+    send(&app, &ana, &thread, "mine stays").await;
+    let (_, m) = mine.next_of("message.created").await;
+    assert_eq!(m["content"], "mine stays");
+}
+
+#[tokio::test]
+async fn deactivating_a_user_closes_their_session_and_token_streams() {
+    let app = spawn_app().await;
+    let (owner, _) = app.user("owner").await;
+    let (bob, bob_user) = app.user("bob").await;
+    let token = app.create_token(&bob, "bot").await;
+    let bearer = format!("Bearer {}", token["token"].as_str().unwrap());
+    let mut by_session = Sse::open(&app, &bob, None).await;
+    let mut by_token = Sse::start(
+        new_client()
+            .get(app.url("/api/chat/sse"))
+            .header("Authorization", &bearer),
+    )
+    .await;
+    let r = app
+        .admin_patch(
+            &owner,
+            bob_user["id"].as_str().unwrap(),
+            json!({"deactivated": true}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    by_session.expect_end().await;
+    by_token.expect_end().await;
+    let again = new_client()
+        .get(app.url("/api/chat/sse"))
+        .header("Authorization", &bearer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 401);
+}
+
+#[tokio::test]
+async fn revoking_a_token_closes_its_streams() {
+    let app = spawn_app().await;
+    let (bob, _) = app.user("bob").await;
+    let token = app.create_token(&bob, "bot").await;
+    let bearer = format!("Bearer {}", token["token"].as_str().unwrap());
+    let mut stream = Sse::start(
+        new_client()
+            .get(app.url("/api/chat/sse"))
+            .header("Authorization", &bearer),
+    )
+    .await;
+    let r = bob
+        .delete(app.url(&format!("/api/tokens/{}", token["id"].as_str().unwrap())))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    stream.expect_end().await;
+}
+
+#[tokio::test]
+async fn the_event_stream_needs_a_login() {
+    let app = spawn_app().await;
+    let r = app
+        .client
+        .get(app.url("/api/chat/sse"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        !expect_error(r, reqwest::StatusCode::UNAUTHORIZED)
+            .await
+            .is_empty()
+    );
+}

@@ -1,0 +1,282 @@
+//! The JSON event stream's delivery promises (DESIGN.md §4): live delivery, resuming with
+//! `Last-Event-ID` or `?lastEventId=`, each event once and in order, `reset` for unknown
+//! or pruned positions, heartbeats, bounded queues.
+
+use std::{collections::HashMap, time::Duration};
+
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn a_sent_message_reaches_the_recipients_stream_and_the_senders_other_streams() {
+    let app = spawn_app().await;
+    let (ana, _) = app.user("ana").await;
+    let (bob, bob_user) = app.user("bob").await;
+    let thread = dm(&app, &ana, &bob_user).await;
+    let mut bob_stream = Sse::open(&app, &bob, None).await;
+    let mut ana_stream = Sse::open(&app, &ana, None).await;
+
+    let sent = send(&app, &ana, &thread, "hello bob").await;
+
+    let (event, message) = bob_stream.next_of("message.created").await;
+    assert_eq!(message["id"], sent["id"]);
+    assert_eq!(message["content"], "hello bob");
+    assert_eq!(message["threadId"], thread["id"]);
+    assert!(!event.id.is_empty(), "stored events carry an id");
+    let (_, own) = ana_stream.next_of("message.created").await;
+    assert_eq!(own["id"], sent["id"]);
+}
+
+#[tokio::test]
+async fn a_stream_resumed_from_its_last_id_gets_what_it_missed_once_and_in_order() {
+    let app = spawn_app().await;
+    let (ana, _) = app.user("ana").await;
+    let (bob, bob_user) = app.user("bob").await;
+    let thread = dm(&app, &ana, &bob_user).await;
+    let mut stream = Sse::open(&app, &bob, None).await;
+    send(&app, &ana, &thread, "one").await;
+    let (_, first) = stream.next_of("message.created").await;
+    assert_eq!(first["content"], "one");
+    let last = stream.last_id.clone();
+    drop(stream);
+
+    for text in ["two", "three", "four"] {
+        send(&app, &ana, &thread, text).await;
+    }
+    // By header, like EventSource and hx-sse.
+    let mut resumed = Sse::open(&app, &bob, Some(&last)).await;
+    for text in ["two", "three", "four"] {
+        let (_, m) = resumed.next_of("message.created").await;
+        assert_eq!(m["content"], text);
+    }
+    // And live from there, without repeating anything.
+    send(&app, &ana, &thread, "five").await;
+    let (_, m) = resumed.next_of("message.created").await;
+    assert_eq!(m["content"], "five");
+
+    // By query parameter, for clients that cannot set headers.
+    let request = bob.get(app.url(&format!("/api/chat/sse?lastEventId={last}")));
+    let mut by_query = Sse::start(request).await;
+    for text in ["two", "three", "four", "five"] {
+        let (_, m) = by_query.next_of("message.created").await;
+        assert_eq!(m["content"], text);
+    }
+}
+
+#[tokio::test]
+async fn after_a_server_restart_a_resuming_client_gets_what_was_sent_meanwhile() {
+    let mut app = spawn_app().await;
+    let (ana, _) = app.user("ana").await;
+    let (bob, bob_user) = app.user("bob").await;
+    let thread = dm(&app, &ana, &bob_user).await;
+    let mut stream = Sse::open(&app, &bob, None).await;
+    send(&app, &ana, &thread, "before the restart").await;
+    stream.next_of("message.created").await;
+    let last = stream.last_id.clone();
+    app.restart().await;
+    stream.expect_end().await;
+    send(&app, &ana, &thread, "while bob was away").await;
+    let mut resumed = Sse::open(&app, &bob, Some(&last)).await;
+    let (_, m) = resumed.next_of("message.created").await;
+    assert_eq!(m["content"], "while bob was away");
+}
+
+#[tokio::test]
+async fn an_unknown_or_malformed_last_event_id_gets_a_reset_then_live_events() {
+    let app = spawn_app().await;
+    let (ana, _) = app.user("ana").await;
+    let (bob, bob_user) = app.user("bob").await;
+    let thread = dm(&app, &ana, &bob_user).await;
+    for bad in ["garbage", "99999999999-1"] {
+        let mut stream = Sse::open(&app, &bob, Some(bad)).await;
+        let first = stream.next().await;
+        assert_eq!(first.event, "reset", "for {bad:?}");
+        send(&app, &ana, &thread, bad).await;
+        let (_, m) = stream.next_of("message.created").await;
+        assert_eq!(m["content"], bad);
+    }
+}
+
+#[tokio::test]
+async fn a_cursor_older_than_the_retention_gets_a_reset() {
+    let app = spawn_app_with(&[("EVENT_RETENTION_SECS", "1")]).await;
+    let (ana, _) = app.user("ana").await;
+    let (bob, bob_user) = app.user("bob").await;
+    let thread = dm(&app, &ana, &bob_user).await;
+    let mut stream = Sse::open(&app, &bob, None).await;
+    send(&app, &ana, &thread, "soon pruned").await;
+    stream.next_of("message.created").await;
+    let old = stream.last_id.clone();
+    drop(stream);
+    send(&app, &ana, &thread, "also pruned").await;
+
+    // Wait (bounded) until the pruner has removed the events after `old`.
+    let mut reset = false;
+    for _ in 0..100 {
+        let mut stream = Sse::open(&app, &bob, Some(&old)).await;
+        let event = stream.next().await;
+        if event.event == "reset" {
+            reset = true;
+            break;
+        }
+        assert_eq!(event.event, "message.created", "replayed before pruning");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(reset, "the pruned cursor got a reset");
+}
+
+#[tokio::test]
+async fn the_stream_starts_with_a_retry_hint_and_sends_heartbeats() {
+    use futures_util::StreamExt;
+    let app = spawn_app_with(&[("HEARTBEAT_SECS", "1")]).await;
+    let (ana, _) = app.user("ana").await;
+    let response = ana.get(app.url("/api/chat/sse")).send().await.unwrap();
+    let mut body = response.bytes_stream();
+    let mut text = String::new();
+    while text.matches("\n:\n").count() < 2 {
+        let chunk = tokio::time::timeout(PATIENCE, body.next())
+            .await
+            .expect("bytes in time")
+            .expect("the stream stays open")
+            .unwrap();
+        text.push_str(std::str::from_utf8(&chunk).unwrap());
+    }
+    assert!(text.starts_with("retry: "), "{text:?}");
+}
+
+/// DESIGN.md §4.1-3 under load: many concurrent writers in several threads while a
+/// client keeps dropping its stream and resuming from its last id; what it received is
+/// compared with the database.
+#[tokio::test]
+async fn a_client_that_keeps_reconnecting_receives_every_message_once_in_thread_order() {
+    let app = spawn_app_with(&[("RATE_LIMITS", "off"), ("DB_POOL_SIZE", "20")]).await;
+    let (reader, reader_user) = app.user("reader").await;
+    let mut threads = Vec::new();
+    let mut writers = Vec::new();
+    for name in ["writer1", "writer2", "writer3", "writer4"] {
+        let (client, _) = app.user(name).await;
+        threads.push(dm(&app, &client, &reader_user).await);
+        writers.push(client);
+    }
+    const EACH: usize = 40;
+    let mut stream = Sse::open(&app, &reader, None).await;
+    let mut tasks = Vec::new();
+    for (w, client) in writers.iter().enumerate() {
+        for lane in 0..2 {
+            let (client, url, thread) = (
+                client.clone(),
+                app.url("/api/messages"),
+                threads[w]["id"].clone(),
+            );
+            tasks.push(tokio::spawn(async move {
+                for i in 0..EACH / 2 {
+                    let r = client
+                        .post(&url)
+                        .json(&json!({"threadId": thread, "content": format!("{w}/{lane}/{i}")}))
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(r.status(), 201);
+                }
+            }));
+        }
+    }
+    let total = threads.len() * EACH;
+    let mut received: Vec<Value> = Vec::new();
+    let mut since_reconnect = 0;
+    while received.len() < total {
+        let (_, m) = stream.next_of("message.created").await;
+        received.push(m);
+        since_reconnect += 1;
+        if since_reconnect == 9 {
+            // Drop the connection mid-flight and resume from the last id seen.
+            let last = stream.last_id.clone();
+            stream = Sse::open(&app, &reader, Some(&last)).await;
+            since_reconnect = 0;
+        }
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let mut ids: Vec<&str> = received.iter().map(|m| m["id"].as_str().unwrap()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), total, "no duplicates");
+    let mut stored = Vec::new();
+    for t in &threads {
+        let page = page(&app, &reader, t, None).await;
+        stored.extend(
+            page["messages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["id"].as_str().unwrap().to_owned()),
+        );
+    }
+    stored.sort();
+    assert_eq!(ids, stored, "no loss: exactly what the database holds");
+    let mut last_seq: HashMap<&str, i64> = HashMap::new();
+    for m in &received {
+        let seq = m["seq"].as_i64().unwrap();
+        let prev = last_seq.insert(m["threadId"].as_str().unwrap(), seq);
+        assert_eq!(seq, prev.unwrap_or(0) + 1, "each thread in commit order");
+    }
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_is_disconnected_and_loses_nothing_on_resume() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app_with(&[("RATE_LIMITS", "off"), ("STREAM_QUEUE", "8")]).await;
+    let (ana, _) = app.user("ana").await;
+    let (bob, bob_user) = app.user("bob").await;
+    let thread = dm(&app, &ana, &bob_user).await;
+    let token = app.create_token(&bob, "stalled").await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // A raw connection with a tiny receive buffer that is not read while messages flow.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let port: u16 = app.address.rsplit(':').next().unwrap().parse().unwrap();
+    let mut raw = socket.connect(([127, 0, 0, 1], port).into()).await.unwrap();
+    raw.write_all(
+        format!(
+            "GET /api/chat/sse HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+             Authorization: Bearer {token}\r\nAccept: text/event-stream\r\n\r\n"
+        )
+        .as_bytes(),
+    )
+    .await
+    .unwrap();
+    let mut head = [0u8; 12];
+    raw.read_exact(&mut head).await.unwrap();
+    assert_eq!(&head, b"HTTP/1.1 200");
+    const SENT: i64 = 150;
+    let big = "x".repeat(9_000);
+    for _ in 0..SENT {
+        send(&app, &ana, &thread, &big).await;
+    }
+    // The server gave up on the stream: reading it now reaches its end (a stream that
+    // was still open would never end, and the read would time out).
+    let mut bytes = Vec::new();
+    tokio::time::timeout(PATIENCE, raw.read_to_end(&mut bytes))
+        .await
+        .expect("the stalled stream was closed by the server")
+        .unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    let got = text.matches("event: message.created").count() as i64;
+    assert!(got < SENT, "the stream was cut short ({got} of {SENT})");
+    let last = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("id: "))
+        .next_back()
+        .expect("some events arrived before the cut")
+        .to_owned();
+    // Resuming from the last id received brings exactly the rest, in order.
+    let mut resumed = Sse::open(&app, &bob, Some(&last)).await;
+    for seq in got + 1..=SENT {
+        let (_, m) = resumed.next_of("message.created").await;
+        assert_eq!(m["seq"].as_i64().unwrap(), seq);
+    }
+}
