@@ -14,7 +14,7 @@ use tower_sessions::session::Id as SessionId;
 use uuid::Uuid;
 
 use self::fields::{DisplayName, Email, Password, Username};
-pub use self::view::UserView;
+pub use self::view::{Status, UserView};
 use crate::{
     auth::{password, session_store::PgSessionStore},
     config::Registration,

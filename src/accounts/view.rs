@@ -1,12 +1,27 @@
 //! The public shape of a user (DESIGN.md §5 `User`).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::entities::users::{self, SystemRole};
 
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+/// Whether a user is online (has an open stream) right now.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Status {
+    Online,
+    #[default]
+    Offline,
+}
+
+impl Status {
+    pub fn online(online: bool) -> Self {
+        if online { Self::Online } else { Self::Offline }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UserView {
     pub id: Uuid,
@@ -15,12 +30,12 @@ pub struct UserView {
     /// Avatar URL (an identicon unless the user uploaded one).
     pub image: String,
     /// `ONLINE` while the user has an open stream, `OFFLINE` otherwise.
-    pub status: &'static str,
+    pub status: Status,
     pub system_role: SystemRole,
     #[serde(with = "time::serde::rfc3339::option")]
     pub last_seen: Option<OffsetDateTime>,
     /// Present only in admin listings.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deactivated: Option<bool>,
 }
 
@@ -31,7 +46,7 @@ impl UserView {
             username: user.username.clone(),
             name: user.display_name.clone(),
             image: avatar_url(user.id),
-            status: "OFFLINE",
+            status: Status::Offline,
             system_role: user.system_role,
             last_seen: user.last_seen_at,
             deactivated: None,

@@ -171,6 +171,25 @@ async fn fresh(
     ))
 }
 
+/// The newest `limit` messages `author` wrote in `thread` (their statuses change as the
+/// others receive and read them).
+pub async fn recent_by(
+    conn: &impl ConnectionTrait,
+    thread: Uuid,
+    author: Uuid,
+    limit: u64,
+) -> Result<Vec<MessageView>> {
+    let rows = messages::Entity::find()
+        .filter(messages::Column::ThreadId.eq(thread))
+        .filter(messages::Column::AuthorId.eq(author))
+        .filter(messages::Column::DeletedAt.is_null())
+        .order_by_desc(messages::Column::Seq)
+        .limit(limit)
+        .all(conn)
+        .await?;
+    views(conn, thread, rows).await
+}
+
 /// One message as everyone sees it.
 pub async fn view(conn: &impl ConnectionTrait, message: &messages::Model) -> Result<MessageView> {
     views(conn, message.thread_id, vec![message.clone()])

@@ -231,7 +231,13 @@ pub async fn view(conn: &impl ConnectionTrait, thread: Uuid, viewer: Uuid) -> Re
 /// changes that concern a few people, such as archiving or reading).
 pub async fn announce(txn: &DatabaseTransaction, thread: Uuid, users: &[Uuid]) -> Result<()> {
     for (user, view) in views_for(txn, thread, users).await? {
-        log::append(txn, Scope::User(user), Kind::ThreadUpdated, &view).await?;
+        log::append(
+            txn,
+            Scope::UserThread(user, thread),
+            Kind::ThreadUpdated,
+            &view,
+        )
+        .await?;
     }
     Ok(())
 }

@@ -1,13 +1,13 @@
 //! The public shapes of conversations and messages (DESIGN.md §5 `Thread`, `Message`).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{accounts::UserView, entities::threads::ThreadKind};
 
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ThreadView {
     pub id: Uuid,
@@ -28,7 +28,7 @@ pub struct ThreadView {
     pub peer_id: Option<Uuid>,
 }
 
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LastMessage {
     pub id: Uuid,
@@ -40,7 +40,7 @@ pub struct LastMessage {
     pub deleted: bool,
 }
 
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ReactionView {
     pub emoji: String,
@@ -48,7 +48,7 @@ pub struct ReactionView {
     pub user_ids: Vec<Uuid>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum DeliveryStatus {
     Sent,
@@ -56,7 +56,7 @@ pub enum DeliveryStatus {
     Read,
 }
 
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MessageView {
     pub id: Uuid,
@@ -84,7 +84,7 @@ pub struct MessageView {
     pub seq: i64,
 }
 
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MessagePage {
     /// Oldest first.

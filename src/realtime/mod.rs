@@ -53,7 +53,13 @@ use self::{
     registry::{Credential, Departures, Registry},
     stream::{Guard, Start, Subscription},
 };
-use crate::{accounts::User, chat, config::Config, db::stmt, error::Result};
+use crate::{
+    accounts::{Status, User},
+    chat,
+    config::Config,
+    db::stmt,
+    error::Result,
+};
 
 /// At most one typing notice per user and thread in this interval.
 pub const TYPING_EVERY: Duration = Duration::from_secs(2);
@@ -117,8 +123,7 @@ pub(crate) struct Inner {
 #[serde(rename_all = "camelCase")]
 pub struct PresenceView {
     pub user_id: Uuid,
-    /// `ONLINE` or `OFFLINE`.
-    pub status: &'static str,
+    pub status: Status,
     #[serde(with = "time::serde::rfc3339::option")]
     pub last_seen: Option<OffsetDateTime>,
 }
@@ -255,7 +260,7 @@ impl Realtime {
         let head = log::head(&rt.db).await?;
         let start = match resume.map(Position::parse) {
             None => Start::Live(head),
-            Some(Some(p)) if p < head && !rt.pruned_past(p).await? => Start::Resume(p),
+            Some(Some(p)) if p <= head && !rt.pruned_past(p).await? => Start::Resume(p),
             Some(_) => Start::Reset(head),
         };
         Ok(Subscription {
@@ -310,14 +315,15 @@ impl Realtime {
             .iter()
             .map(|u| PresenceView {
                 user_id: u.id,
-                status: if online.contains(&u.id) {
-                    "ONLINE"
-                } else {
-                    "OFFLINE"
-                },
+                status: Status::online(online.contains(&u.id)),
                 last_seen: u.last_seen_at,
             })
             .collect()
+    }
+
+    /// Which of `users` are online.
+    pub async fn online_among(&self, users: &[Uuid]) -> std::collections::HashSet<Uuid> {
+        self.0.presence.online_among(users).await
     }
 
     /// The people whose presence `user` is told about.
@@ -436,7 +442,7 @@ impl Inner {
         };
         let view = PresenceView {
             user_id: user,
-            status: if online { "ONLINE" } else { "OFFLINE" },
+            status: Status::online(online),
             last_seen: seen,
         };
         let Ok(data) = serde_json::to_string(&view) else {

@@ -404,6 +404,17 @@ impl Sse {
         }
     }
 
+    /// The next event named `kind` whose data satisfies `pred` (a stream may start with
+    /// events committed just before it opened, so tests look for the one they mean).
+    pub async fn next_where(&mut self, kind: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        loop {
+            let (_, data) = self.next_of(kind).await;
+            if pred(&data) {
+                return data;
+            }
+        }
+    }
+
     /// The next event whose kind is one of `kinds` (skipping the rest).
     pub async fn next_among(&mut self, kinds: &[&str]) -> (eventsource_stream::Event, Value) {
         loop {

@@ -164,8 +164,9 @@ async fn thread_changes_reach_each_member_as_they_see_the_thread() {
         .await,
     )
     .await;
-    let (_, view) = bob_stream.next_of("thread.updated").await;
-    assert_eq!(view["name"], "renamed");
+    let view = bob_stream
+        .next_where("thread.updated", |v| v["name"] == "renamed")
+        .await;
     assert_eq!(view["unreadCount"], 1, "bob's own unread count");
     ok_json(
         post(
@@ -177,8 +178,9 @@ async fn thread_changes_reach_each_member_as_they_see_the_thread() {
         .await,
     )
     .await;
-    let (_, joined) = cid_stream.next_of("thread.updated").await;
-    assert_eq!(joined["id"], team["id"]);
+    let joined = cid_stream
+        .next_where("thread.updated", |v| v["id"] == team["id"])
+        .await;
     assert_eq!(joined["memberCount"], 3);
     assert_eq!(
         joined["unreadCount"], 0,

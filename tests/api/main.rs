@@ -10,6 +10,7 @@ mod chat_pages;
 mod event_log;
 mod live;
 mod ops;
+mod page_stream;
 mod pages;
 mod security;
 mod stream_access;

@@ -18,13 +18,20 @@ use crate::{
     app::AppState,
     auth::{CurrentUser, csrf},
     error::AppError,
+    realtime::log,
 };
 
-/// What every page's layout needs: the viewer (if any) and the CSRF token for its forms.
+/// What every page's layout needs: the viewer (if any), the CSRF token for its forms, and
+/// where the page's live stream starts.
 pub struct PageCtx {
     pub user: Option<UserView>,
     pub is_admin: bool,
     pub csrf: String,
+    /// The log position before the page's data was read: its stream resumes from there,
+    /// so nothing that happens while the page loads is missed. `None` when logged out.
+    pub live_from: Option<String>,
+    /// What the page shows live, as extra `/events` parameters (`&thread=…`, `&list=1`).
+    pub live_scope: String,
 }
 
 impl FromRequestParts<AppState> for PageCtx {
@@ -37,10 +44,16 @@ impl FromRequestParts<AppState> for PageCtx {
         let session = Session::from_request_parts(parts, state)
             .await
             .map_err(|(_, msg)| AppError::Internal(anyhow::anyhow!(msg)))?;
+        let live_from = match &user {
+            Some(_) => Some(log::head(&state.db).await?.to_string()),
+            None => None,
+        };
         Ok(Self {
             is_admin: user.as_ref().is_some_and(|u| accounts::is_admin(&u.user)),
             user: user.map(|u| UserView::new(&u.user)),
             csrf: csrf::token(&session).await?,
+            live_from,
+            live_scope: String::new(),
         })
     }
 }

@@ -41,6 +41,8 @@ pub struct Msg {
     reactions: Vec<Reaction>,
     /// Quick reactions the viewer has not used yet.
     quick: Vec<&'static str>,
+    /// Rendered for the live stream: it replaces the message already on the page.
+    oob: bool,
 }
 
 impl Msg {
@@ -67,9 +69,57 @@ impl Msg {
             time,
             reactions,
             quick,
+            oob: false,
             v,
         }
     }
+}
+
+/// The conversation's heading: name, members, and the other person's presence.
+#[derive(Template)]
+#[template(path = "partials/chat_heading.html")]
+pub struct ChatHeading {
+    pub(super) t: ThreadItem,
+    pub(super) heading_oob: bool,
+}
+
+/// One message's ticks (status and "read by N of M"), alone.
+#[derive(Template)]
+#[template(path = "partials/ticks.html")]
+struct TicksPartial {
+    m: Msg,
+    is_group: bool,
+}
+
+/// The HTML of one message for `viewer`: a replacement of the message already on the
+/// page (`oob`), or a plain partial.
+pub(super) fn message_html(
+    v: MessageView,
+    viewer: Uuid,
+    csrf: &str,
+    is_group: bool,
+    oob: bool,
+) -> Result<String> {
+    let thread_id = v.thread_id;
+    let mut m = Msg::new(v, viewer, false);
+    m.oob = oob;
+    MessagePartial {
+        m,
+        csrf: csrf.to_owned(),
+        thread_id,
+        is_group,
+    }
+    .render()
+    .map_err(|e| AppError::Internal(e.into()))
+}
+
+/// The ticks of one of the viewer's messages, replacing those on the page.
+pub(super) fn ticks_html(v: MessageView, viewer: Uuid, is_group: bool) -> Result<String> {
+    let mut m = Msg::new(v, viewer, false);
+    m.oob = true;
+    TicksPartial { m, is_group }
+        .render()
+        .map_err(|e| AppError::Internal(e.into()))
 }
 
 /// One message, alone (htmx swaps).
@@ -98,6 +148,7 @@ pub struct MessagesPartial {
 pub struct ChatPage {
     ctx: PageCtx,
     t: ThreadItem,
+    heading_oob: bool,
     msgs: Vec<Msg>,
     next: Option<Uuid>,
     csrf: String,
@@ -118,10 +169,11 @@ pub struct PageQuery {
 pub(super) async fn conversation(
     State(state): State<AppState>,
     user: CurrentUser,
-    ctx: PageCtx,
+    mut ctx: PageCtx,
     Path(id): Path<Uuid>,
     Query(q): Query<PageQuery>,
 ) -> Result<Response> {
+    ctx.live_scope = format!("&thread={id}");
     let thread = chat::threads::view(&state.db, id, user.id()).await?;
     if q.before.is_none() {
         chat::reads::mark_read(&state.db, &user.user, id, None).await?;
@@ -152,7 +204,11 @@ pub(super) async fn conversation(
         thread_id: id,
         csrf: ctx.csrf.clone(),
         ctx,
-        t: ThreadItem::new(thread),
+        t: ThreadItem::with_presence(&state, vec![thread])
+            .await
+            .pop()
+            .ok_or(AppError::NotFound("conversation"))?,
+        heading_oob: false,
         msgs,
         next: page.next_cursor,
         replying,
@@ -359,4 +415,14 @@ pub(super) async fn read(
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
     Ok(to_chat(id))
+}
+
+/// The viewer is typing in this conversation (htmx posts it while the composer changes).
+pub(super) async fn typing(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode> {
+    state.realtime.typing(&user.user, id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

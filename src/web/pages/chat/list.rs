@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::to_chat;
 use crate::web::pages::PageCtx;
 use crate::{
-    accounts::{self, UserView},
+    accounts::{self, Status, UserView},
     app::AppState,
     auth::CurrentUser,
     chat::{self, ThreadView, fields, threads::Filter},
@@ -28,6 +28,10 @@ pub struct ThreadItem {
     pub(super) letter: String,
     pub(super) preview: String,
     pub(super) preview_deleted: bool,
+    /// A direct conversation's other person is online.
+    pub(super) online: bool,
+    /// Sent live after new activity: the list moves it to the top.
+    pub(super) bump: bool,
 }
 
 impl ThreadItem {
@@ -48,8 +52,34 @@ impl ThreadItem {
             letter,
             preview,
             preview_deleted,
+            online: false,
+            bump: false,
             t,
         }
+    }
+
+    /// The items of `threads`, with their people's presence.
+    pub(super) async fn with_presence(state: &AppState, threads: Vec<ThreadView>) -> Vec<Self> {
+        let mut people: Vec<Uuid> = threads
+            .iter()
+            .flat_map(|t| t.participants.iter().map(|p| p.id))
+            .collect();
+        people.sort();
+        people.dedup();
+        let online = state.realtime.online_among(&people).await;
+        threads
+            .into_iter()
+            .map(|mut t| {
+                for p in &mut t.participants {
+                    p.status = Status::online(online.contains(&p.id));
+                }
+                let online = t.peer_id.is_some_and(|p| online.contains(&p));
+                Self {
+                    online,
+                    ..Self::new(t)
+                }
+            })
+            .collect()
     }
 }
 
@@ -80,6 +110,8 @@ pub(super) async fn chats(
     } else {
         Filter::Active
     };
+    let mut ctx = ctx;
+    ctx.live_scope = "&list=1".into();
     let mut threads = chat::threads::list(&state.db, user.id(), filter).await?;
     threads.sort_by_key(|t| std::cmp::Reverse(t.updated_at));
     let others = accounts::search(&state.db, "", 100)
@@ -92,7 +124,7 @@ pub(super) async fn chats(
         csrf: ctx.csrf.clone(),
         ctx,
         archived,
-        threads: threads.into_iter().map(ThreadItem::new).collect(),
+        threads: ThreadItem::with_presence(&state, threads).await,
         others,
     }
     .into_response())

@@ -4,6 +4,7 @@
 
 mod conversation;
 mod list;
+mod live;
 mod manage;
 mod people;
 
@@ -42,6 +43,8 @@ pub fn routes() -> Router<AppState> {
             post(conversation::react),
         )
         .route("/chats/{id}/read", post(conversation::read))
+        .route("/chats/{id}/typing", post(conversation::typing))
+        .route("/events", get(live::events))
         .route("/chats/{id}/leave", post(manage::leave))
         .route("/chats/{id}/archive", post(manage::archive))
         .route("/chats/{id}/unarchive", post(manage::unarchive))
@@ -63,6 +66,19 @@ pub(super) const QUICK_REACTIONS: [&str; 3] = ["👍", "❤️", "😂"];
 pub(super) fn render(t: &impl Template) -> Result<Response> {
     let html = t.render().map_err(|e| AppError::Internal(e.into()))?;
     Ok(Html(html).into_response())
+}
+
+/// One conversation-list item.
+#[derive(Template)]
+#[template(path = "partials/thread_item.html")]
+struct ThreadItemPartial {
+    item: list::ThreadItem,
+}
+
+pub(super) fn thread_item_html(item: list::ThreadItem) -> Result<String> {
+    ThreadItemPartial { item }
+        .render()
+        .map_err(|e| AppError::Internal(e.into()))
 }
 
 pub(super) fn to_chat(id: Uuid) -> Response {

@@ -1,0 +1,264 @@
+//! `GET /events`: the pages' live stream. The same events as the JSON stream, rendered
+//! for this viewer from the same partials as the pages, as unnamed SSE events of
+//! out-of-band swaps for htmx's `hx-sse` extension. Typing, presence and `reset` stay
+//! JSON and go out as named events (DOM events that `assets/app.js` handles).
+//!
+//! A page says what it shows: `thread=` (an open conversation) and/or `list=1` (the
+//! conversation list). Events it does not show still send their id, so a reconnect
+//! resumes from the newest position.
+
+use axum::{
+    extract::State,
+    http::HeaderMap,
+    response::{IntoResponse, Response},
+};
+use bytes::{BufMut, Bytes, BytesMut};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::{
+    conversation::{ChatHeading, message_html, ticks_html},
+    list::ThreadItem,
+    thread_item_html,
+};
+use crate::{
+    app::AppState,
+    auth::CurrentUser,
+    chat::{self, MessageView, ThreadView},
+    entities::threads::ThreadKind,
+    error::{AppError, Result},
+    realtime::{
+        delivery::{Delivery, Topic},
+        log::Position,
+        stream::Render,
+    },
+    web::{
+        api::live::{resume_from, sse_response},
+        extract::Query,
+        pages::PageCtx,
+    },
+};
+
+/// The viewer's own messages whose ticks a receipt may have changed.
+const TICKS_WINDOW: u64 = 50;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventsQuery {
+    last_event_id: Option<String>,
+    thread: Option<Uuid>,
+    list: Option<String>,
+}
+
+pub(super) async fn events(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ctx: PageCtx,
+    headers: HeaderMap,
+    Query(q): Query<EventsQuery>,
+) -> Result<Response> {
+    // The open conversation, if the viewer is (still) in it.
+    let thread = match q.thread {
+        Some(id) => match chat::threads::view(&state.db, id, user.id()).await {
+            Ok(t) => Some((id, t.kind != ThreadKind::Direct)),
+            Err(AppError::NotFound(_)) => None,
+            Err(e) => return Err(e),
+        },
+        None => None,
+    };
+    let resume = resume_from(&headers, q.last_event_id);
+    let subscription = state
+        .realtime
+        .subscribe(user.id(), user.credential(), resume.as_deref())
+        .await?;
+    let render = PageRender {
+        state,
+        viewer: user.id(),
+        csrf: ctx.csrf,
+        thread,
+        list: q.list.as_deref() == Some("1"),
+    };
+    Ok(sse_response(subscription.into_body(render)).into_response())
+}
+
+struct PageRender {
+    state: AppState,
+    viewer: Uuid,
+    csrf: String,
+    /// The open conversation and whether it is a group.
+    thread: Option<(Uuid, bool)>,
+    list: bool,
+}
+
+impl Render for PageRender {
+    async fn render(&mut self, item: &Delivery) -> Option<Bytes> {
+        match item.topic {
+            Topic::Heartbeat | Topic::Presence | Topic::Reset => return Some(item.frame.clone()),
+            Topic::Typing if self.list || self.shows(item.thread_id) => {
+                return Some(item.frame.clone());
+            }
+            Topic::Typing => return None,
+            _ => {}
+        }
+        let html = match self.html(item).await {
+            Ok(html) => html,
+            Err(err) => {
+                tracing::warn!(%err, topic = item.topic.as_str(), "rendering a live update failed");
+                String::new()
+            }
+        };
+        match (html.is_empty(), item.position) {
+            (false, position) => Some(frame(position, &html)),
+            (true, Some(position)) => Some(frame(Some(position), "")),
+            (true, None) => None,
+        }
+    }
+}
+
+impl PageRender {
+    fn shows(&self, thread: Option<Uuid>) -> bool {
+        thread.is_some() && self.thread.map(|(t, _)| t) == thread
+    }
+
+    fn is_group(&self) -> bool {
+        self.thread.is_some_and(|(_, group)| group)
+    }
+
+    /// The out-of-band swaps for one event (empty when the page shows none of it).
+    async fn html(&mut self, item: &Delivery) -> Result<String> {
+        let mut out = String::new();
+        let shown = self.shows(item.thread_id);
+        match item.topic {
+            Topic::MessageCreated | Topic::MessageUpdated if shown => {
+                let view: MessageView = parse(&item.data)?;
+                let created = item.topic == Topic::MessageCreated;
+                let html = message_html(view, self.viewer, &self.csrf, self.is_group(), !created)?;
+                if created {
+                    out.push_str(&format!(
+                        "<div hx-swap-oob=\"beforeend:#messages\">{html}</div>"
+                    ));
+                } else {
+                    out.push_str(&html);
+                }
+            }
+            Topic::MessageDeleted if shown => {
+                #[derive(Deserialize)]
+                struct Deleted {
+                    id: Uuid,
+                }
+                let Deleted { id } = parse(&item.data)?;
+                let (model, _) = chat::messages::visible(&self.state.db, self.viewer, id).await?;
+                let view = chat::messages::view(&self.state.db, &model).await?;
+                out.push_str(&message_html(
+                    view,
+                    self.viewer,
+                    &self.csrf,
+                    self.is_group(),
+                    true,
+                )?);
+            }
+            Topic::Read | Topic::Delivered if shown => {
+                if let Some(thread) = item.thread_id {
+                    let mine = chat::messages::recent_by(
+                        &self.state.db,
+                        thread,
+                        self.viewer,
+                        TICKS_WINDOW,
+                    )
+                    .await?;
+                    for m in mine {
+                        out.push_str(&ticks_html(m, self.viewer, self.is_group())?);
+                    }
+                }
+            }
+            Topic::ThreadUpdated if shown => {
+                let view: ThreadView = parse(&item.data)?;
+                let t = self.item(view, false).await;
+                let heading = ChatHeading {
+                    t,
+                    heading_oob: true,
+                };
+                out.push_str(&render(&heading)?);
+            }
+            Topic::ThreadRemoved if shown => {
+                out.push_str(
+                    "<div id=\"composer\" class=\"composer closed muted\" hx-swap-oob=\"true\">\
+                     You are no longer a member of this conversation.</div>",
+                );
+            }
+            _ => {}
+        }
+        if self.list {
+            self.list_html(item, &mut out).await?;
+        }
+        Ok(out)
+    }
+
+    /// The conversation list's part: the thread's item, moved to the top on activity.
+    async fn list_html(&mut self, item: &Delivery, out: &mut String) -> Result<()> {
+        let Some(thread) = item.thread_id else {
+            return Ok(());
+        };
+        let view = match item.topic {
+            Topic::ThreadRemoved => {
+                out.push_str(&format!("<div hx-swap-oob=\"delete:#t-{thread}\"></div>"));
+                return Ok(());
+            }
+            Topic::ThreadUpdated => parse::<ThreadView>(&item.data)?,
+            Topic::MessageCreated | Topic::MessageUpdated | Topic::MessageDeleted => {
+                match chat::threads::view(&self.state.db, thread, self.viewer).await {
+                    Ok(view) => view,
+                    Err(AppError::NotFound(_)) => return Ok(()),
+                    Err(e) => return Err(e),
+                }
+            }
+            _ => return Ok(()),
+        };
+        if view.archived {
+            out.push_str(&format!("<div hx-swap-oob=\"delete:#t-{thread}\"></div>"));
+            return Ok(());
+        }
+        let bump = item.topic == Topic::MessageCreated;
+        let t = self.item(view, bump).await;
+        out.push_str(&format!(
+            "<div hx-swap-oob=\"afterbegin:#threads\">{}</div>",
+            thread_item_html(t)?
+        ));
+        Ok(())
+    }
+
+    async fn item(&self, view: ThreadView, bump: bool) -> ThreadItem {
+        let mut t = ThreadItem::with_presence(&self.state, vec![view])
+            .await
+            .pop()
+            .expect("one item per view");
+        t.bump = bump;
+        t
+    }
+}
+
+fn parse<T: serde::de::DeserializeOwned>(data: &[u8]) -> Result<T> {
+    serde_json::from_slice(data).map_err(|e| AppError::Internal(anyhow::anyhow!(e)))
+}
+
+fn render(t: &impl askama::Template) -> Result<String> {
+    t.render().map_err(|e| AppError::Internal(e.into()))
+}
+
+/// An unnamed SSE event: `id:` (when positioned), then one `data:` line per HTML line
+/// (none when empty: the event only moves the client's last id forward).
+fn frame(position: Option<Position>, html: &str) -> Bytes {
+    let mut out = BytesMut::with_capacity(html.len() + 64);
+    if let Some(p) = position {
+        out.put_slice(b"id: ");
+        out.put_slice(p.to_string().as_bytes());
+        out.put_u8(b'\n');
+    }
+    for line in html.lines() {
+        out.put_slice(b"data: ");
+        out.put_slice(line.trim_end_matches('\r').as_bytes());
+        out.put_u8(b'\n');
+    }
+    out.put_u8(b'\n');
+    out.freeze()
+}

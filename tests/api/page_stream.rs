@@ -1,0 +1,181 @@
+//! `GET /events`, the pages' stream: HTML from the pages' own partials as out-of-band
+//! swaps for htmx's hx-sse, rendered for the viewer; named events for typing and presence.
+
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+/// The `/events` URL a page connects to (from its `hx-sse:connect` attribute).
+async fn page_stream_url(app: &TestApp, c: &reqwest::Client, page: &str) -> String {
+    let (status, html) = app.get_page(c, page).await;
+    assert_eq!(status, 200, "{page}");
+    let marker = "hx-sse:connect=\"";
+    let start = html.find(marker).expect("the page connects a live stream") + marker.len();
+    let end = html[start..].find('"').unwrap() + start;
+    html[start..end].replace("&amp;", "&")
+}
+
+#[tokio::test]
+async fn the_open_conversation_gets_new_messages_rendered_for_the_viewer() {
+    let app = spawn_app().await;
+    let (ana, _) = app.user("ana").await;
+    let (bob, bob_user) = app.user("bob").await;
+    let thread = dm(&app, &ana, &bob_user).await;
+    let id = thread["id"].as_str().unwrap();
+    let url = page_stream_url(&app, &bob, &format!("/chats/{id}")).await;
+    assert!(url.starts_with("/events?lastEventId="), "{url}");
+    assert!(url.contains(&format!("thread={id}")), "{url}");
+    let bob_csrf = app.csrf(&bob, &format!("/chats/{id}")).await;
+    let mut stream = Sse::start(bob.get(app.url(&url))).await;
+
+    let sent = send(&app, &ana, &thread, "hello **bob**").await;
+    let event = loop {
+        let e = stream.next().await;
+        if e.event == "message" && e.data.contains("data-message-id") {
+            break e;
+        }
+    };
+    assert!(!event.id.is_empty(), "page events carry the position");
+    let html = &event.data;
+    assert!(
+        html.contains("hx-swap-oob=\"beforeend:#messages\""),
+        "{html}"
+    );
+    assert!(html.contains(&format!(
+        "data-message-id=\"{}\"",
+        sent["id"].as_str().unwrap()
+    )));
+    assert!(
+        html.contains("<strong>bob</strong>"),
+        "formatted like the page: {html}"
+    );
+    assert!(
+        !html.contains("class=\"message mine"),
+        "not bob's own message"
+    );
+    assert!(html.contains(&bob_csrf), "forms carry the viewer's token");
+}
+
+#[tokio::test]
+async fn a_page_that_loaded_before_a_message_shows_it_after_connecting() {
+    let app = spawn_app().await;
+    let (ana, _) = app.user("ana").await;
+    let (bob, bob_user) = app.user("bob").await;
+    let thread = dm(&app, &ana, &bob_user).await;
+    let id = thread["id"].as_str().unwrap();
+    // The page renders, then a message is sent before its stream connects.
+    let url = page_stream_url(&app, &bob, &format!("/chats/{id}")).await;
+    send(&app, &ana, &thread, "sent while the page was loading").await;
+    let mut stream = Sse::start(bob.get(app.url(&url))).await;
+    loop {
+        let e = stream.next().await;
+        if e.data.contains("sent while the page was loading") {
+            break;
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_conversation_list_moves_a_thread_up_with_the_viewers_unread_count() {
+    let app = spawn_app().await;
+    let (ana, _) = app.user("ana").await;
+    let (bob, bob_user) = app.user("bob").await;
+    let thread = dm(&app, &ana, &bob_user).await;
+    let url = page_stream_url(&app, &bob, "/chats").await;
+    assert!(url.contains("list=1"), "{url}");
+    let mut stream = Sse::start(bob.get(app.url(&url))).await;
+    send(&app, &ana, &thread, "one").await;
+    send(&app, &ana, &thread, "two").await;
+    let id = thread["id"].as_str().unwrap();
+    // (An item may also arrive for the conversation's creation; its state is as of
+    // delivery. The one for the newest message must carry both messages and the bump.)
+    loop {
+        let e = stream.next().await;
+        if e.data.contains("afterbegin:#threads")
+            && e.data.contains(&format!("id=\"t-{id}\""))
+            && e.data.contains("aria-label=\"2 unread\"")
+            && e.data.contains("data-bump=\"1\"")
+        {
+            break;
+        }
+    }
+    // Reading it elsewhere clears the badge on this page too.
+    ok_json(post(&app, &bob, "/api/messages/read", json!({"threadId": id})).await).await;
+    loop {
+        let e = stream.next().await;
+        if e.data.contains(&format!("id=\"t-{id}\"")) && !e.data.contains("unread\">") {
+            assert!(!e.data.contains("data-bump"), "reading does not reorder");
+            break;
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_senders_page_sees_its_ticks_turn_delivered_and_read() {
+    let app = spawn_app().await;
+    let (ana, _) = app.user("ana").await;
+    let (bob, bob_user) = app.user("bob").await;
+    let thread = dm(&app, &ana, &bob_user).await;
+    let id = thread["id"].as_str().unwrap();
+    let url = page_stream_url(&app, &ana, &format!("/chats/{id}")).await;
+    let mut ana_page = Sse::start(ana.get(app.url(&url))).await;
+    let sent = send(&app, &ana, &thread, "tick tock").await;
+    let ticks = format!("id=\"st-{}\"", sent["id"].as_str().unwrap());
+    let _bob_stream = Sse::open(&app, &bob, None).await;
+    // Bob's stream was opened after the send; fetching the page delivers it.
+    page(&app, &bob, &thread, None).await;
+    loop {
+        let e = ana_page.next().await;
+        if e.data.contains(&ticks) && e.data.contains("status-delivered") {
+            break;
+        }
+    }
+    ok_json(post(&app, &bob, "/api/messages/read", json!({"threadId": id})).await).await;
+    loop {
+        let e = ana_page.next().await;
+        if e.data.contains(&ticks) && e.data.contains("status-read") {
+            break;
+        }
+    }
+}
+
+#[tokio::test]
+async fn typing_reaches_the_page_as_a_named_event_and_removal_closes_the_composer() {
+    let app = spawn_app().await;
+    let (ana, _) = app.user("ana").await;
+    let (bob, bob_user) = app.user("bob").await;
+    let team = group(&app, &ana, "team", &[&bob_user]).await;
+    let id = team["id"].as_str().unwrap();
+    let url = page_stream_url(&app, &bob, &format!("/chats/{id}")).await;
+    let mut stream = Sse::start(bob.get(app.url(&url))).await;
+    let csrf = app.csrf(&ana, &format!("/chats/{id}")).await;
+    let r = app
+        .post_htmx(
+            &ana,
+            &format!("/chats/{id}/typing"),
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    assert_eq!(r.status(), 204);
+    let (_, typing): (_, Value) = stream.next_of("typing").await;
+    assert_eq!(typing["threadId"], team["id"]);
+    assert_eq!(typing["name"], "ana");
+
+    ok_json(
+        post(
+            &app,
+            &ana,
+            "/api/threads",
+            json!({"action": "remove", "threadId": id, "userId": bob_user["id"]}),
+        )
+        .await,
+    )
+    .await;
+    loop {
+        let e = stream.next().await;
+        if e.data.contains("id=\"composer\"") {
+            assert!(e.data.contains("no longer a member"), "{}", e.data);
+            break;
+        }
+    }
+}
