@@ -179,3 +179,65 @@ async fn typing_reaches_the_page_as_a_named_event_and_removal_closes_the_compose
         }
     }
 }
+
+#[tokio::test]
+async fn edits_reactions_and_deletions_replace_the_message_on_the_open_page() {
+    let app = spawn_app().await;
+    let (ana, _) = app.user("ana").await;
+    let (bob, bob_user) = app.user("bob").await;
+    let thread = dm(&app, &ana, &bob_user).await;
+    let id = thread["id"].as_str().unwrap();
+    let sent = send(&app, &ana, &thread, "first draft").await;
+    let mid = sent["id"].as_str().unwrap();
+    let url = page_stream_url(&app, &bob, &format!("/chats/{id}")).await;
+    let mut stream = Sse::start(bob.get(app.url(&url))).await;
+    let swap = format!("id=\"m-{mid}\" data-author-id");
+    let next_swap = async |stream: &mut Sse| loop {
+        let e = stream.next().await;
+        if e.data.contains(&swap) && e.data.contains("hx-swap-oob=\"true\"") {
+            return e.data;
+        }
+    };
+
+    let r = ana
+        .patch(app.url("/api/messages"))
+        .json(&json!({"messageId": mid, "content": "final text"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let html = next_swap(&mut stream).await;
+    assert!(
+        html.contains("final text") && html.contains("(edited)"),
+        "{html}"
+    );
+
+    ok_json(
+        post(
+            &app,
+            &bob,
+            "/api/reactions",
+            json!({"messageId": mid, "emoji": "🎉"}),
+        )
+        .await,
+    )
+    .await;
+    let html = next_swap(&mut stream).await;
+    assert!(
+        html.contains("reaction reacted"),
+        "bob sees his own reaction as his: {html}"
+    );
+
+    let r = ana
+        .delete(app.url("/api/messages"))
+        .json(&json!({"messageId": mid}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let html = next_swap(&mut stream).await;
+    assert!(
+        html.contains("message deleted") && !html.contains("final text"),
+        "{html}"
+    );
+}
