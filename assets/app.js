@@ -22,6 +22,9 @@ function post(url, body) {
 // ---- Connection state ----------------------------------------------------------
 
 const LABELS = { connecting: "connecting…", connected: "live", reconnecting: "reconnecting…", offline: "offline" };
+// Whether the live stream is open. A short network drop can leave it open (the browser goes
+// offline and back without the connection breaking), and then there is no reconnect to wait for.
+let streaming = false;
 
 function setConnection(state) {
   const el = document.getElementById("connection");
@@ -34,19 +37,26 @@ function setConnection(state) {
 document.addEventListener("htmx:sse:before:connection", (event) => {
   if (event.target !== live()) return;
   const attempt = event.detail?.connection?.attempt ?? 0;
+  streaming = false;
   setConnection(!navigator.onLine ? "offline" : attempt > 0 ? "reconnecting" : "connecting");
 });
 document.addEventListener("htmx:sse:after:connection", (event) => {
   if (event.target !== live()) return;
+  streaming = true;
   setConnection("connected");
   flushOutbox();
 });
 document.addEventListener("htmx:sse:error", (event) => {
-  if (event.target === live()) setConnection(navigator.onLine ? "reconnecting" : "offline");
+  if (event.target !== live()) return;
+  streaming = false;
+  setConnection(navigator.onLine ? "reconnecting" : "offline");
+});
+document.addEventListener("htmx:sse:close", (event) => {
+  if (event.target === live()) streaming = false;
 });
 window.addEventListener("offline", () => setConnection("offline"));
 window.addEventListener("online", () => {
-  setConnection("reconnecting");
+  setConnection(streaming ? "connected" : "reconnecting");
   flushOutbox();
 });
 
@@ -246,6 +256,11 @@ function settle(item, html) {
   htmx.process(article);
 }
 
+// Every message still in the outbox waits, not only the first.
+function waitForConnection() {
+  for (const item of outbox) mark(item, "queued");
+}
+
 async function flushOutbox() {
   if (flushing) return;
   flushing = true;
@@ -253,7 +268,7 @@ async function flushOutbox() {
     while (outbox.length > 0) {
       const item = outbox[0];
       if (!navigator.onLine) {
-        mark(item, "queued");
+        waitForConnection();
         return;
       }
       mark(item, "sending");
@@ -262,7 +277,7 @@ async function flushOutbox() {
         response = await post(item.action, new URLSearchParams(item.fields));
       } catch {
         // No answer at all: keep it (and everything after it) for when the connection is back.
-        mark(item, "queued");
+        waitForConnection();
         return;
       }
       outbox.shift();

@@ -144,33 +144,6 @@ fn assemble(
     }
 }
 
-/// The view of a message just sent: nobody else has read it or reacted yet, so only the
-/// number of recipients is looked up (not every member's pointers).
-async fn fresh(
-    conn: &impl ConnectionTrait,
-    message: messages::Model,
-    author: &User,
-) -> Result<MessageView> {
-    #[derive(FromQueryResult)]
-    struct Count {
-        n: i32,
-    }
-    let members = Count::find_by_statement(stmt(
-        "SELECT member_count AS n FROM threads WHERE id = $1",
-        [message.thread_id.into()],
-    ))
-    .one(conn)
-    .await?
-    .map_or(0, |c| c.n);
-    let recipients = usize::try_from(members - 1).unwrap_or(0);
-    Ok(assemble(
-        message,
-        author,
-        Vec::new(),
-        (DeliveryStatus::Sent, 0, recipients),
-    ))
-}
-
 /// The newest `limit` messages `author` wrote in `thread` (their statuses change as the
 /// others receive and read them).
 pub async fn recent_by(
@@ -280,9 +253,6 @@ pub async fn send(
     author: &User,
     new: NewMessage,
 ) -> Result<(MessageView, Sent)> {
-    if let Some(existing) = by_client_id(db, author.id, new.client_id.as_deref()).await? {
-        return Ok((view(db, &existing).await?, Sent::Existing));
-    }
     let txn = db.begin().await?;
     let member = threads::membership(&txn, new.thread, author.id).await?;
     if member.kind == ThreadKind::Direct
@@ -302,15 +272,16 @@ pub async fn send(
     #[derive(FromQueryResult)]
     struct Seq {
         last_seq: i64,
+        member_count: i32,
     }
     let seq = Seq::find_by_statement(stmt(
-        "UPDATE threads SET last_seq = last_seq + 1, last_activity_at = now() WHERE id = $1 RETURNING last_seq",
+        "UPDATE threads SET last_seq = last_seq + 1, last_activity_at = now() WHERE id = $1
+         RETURNING last_seq, member_count",
         [new.thread.into()],
     ))
     .one(&txn)
     .await?
-    .ok_or(AppError::NotFound("conversation"))?
-    .last_seq;
+    .ok_or(AppError::NotFound("conversation"))?;
     let inserted = messages::Model::find_by_statement(stmt(
         "INSERT INTO messages (id, thread_id, seq, author_id, content, reply_to_id, client_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -319,7 +290,7 @@ pub async fn send(
         [
             Uuid::now_v7().into(),
             new.thread.into(),
-            seq.into(),
+            seq.last_seq.into(),
             author.id.into(),
             new.content.into_inner().into(),
             new.reply_to.into(),
@@ -329,7 +300,8 @@ pub async fn send(
     .one(&txn)
     .await?;
     let Some(message) = inserted else {
-        // A concurrent send with the same clientId won: undo our seq bump, return theirs.
+        // This clientId was used before (or by a concurrent send that won): undo our seq
+        // bump and return the first message.
         txn.rollback().await?;
         let existing = by_client_id(db, author.id, new.client_id.as_deref())
             .await?
@@ -338,28 +310,38 @@ pub async fn send(
             })?;
         return Ok((view(db, &existing).await?, Sent::Existing));
     };
-    txn.execute_raw(stmt(
-        "UPDATE thread_participants SET read_seq = GREATEST(read_seq, $3), delivered_seq = GREATEST(delivered_seq, $3)
-         WHERE thread_id = $1 AND user_id = $2",
-        [new.thread.into(), author.id.into(), seq.into()],
-    ))
-    .await?;
-    // New activity brings an archived conversation back for everyone who archived it.
+    // The author has read and received their own message, and new activity brings an
+    // archived conversation back for everyone who archived it.
     #[derive(FromQueryResult)]
-    struct Unarchived {
+    struct Touched {
         user_id: Uuid,
+        was_archived: bool,
     }
-    let unarchived: Vec<Uuid> = Unarchived::find_by_statement(stmt(
-        "UPDATE thread_participants SET archived = false
-         WHERE thread_id = $1 AND archived AND left_at IS NULL RETURNING user_id",
-        [new.thread.into()],
+    let unarchived: Vec<Uuid> = Touched::find_by_statement(stmt(
+        "WITH touched AS (
+           SELECT user_id, archived AS was_archived FROM thread_participants
+           WHERE thread_id = $1 AND left_at IS NULL AND (user_id = $2 OR archived))
+         UPDATE thread_participants p SET archived = false,
+           read_seq = CASE WHEN p.user_id = $2 THEN GREATEST(p.read_seq, $3) ELSE p.read_seq END,
+           delivered_seq = CASE WHEN p.user_id = $2 THEN GREATEST(p.delivered_seq, $3) ELSE p.delivered_seq END
+         FROM touched t WHERE p.thread_id = $1 AND p.user_id = t.user_id
+         RETURNING p.user_id, t.was_archived",
+        [new.thread.into(), author.id.into(), seq.last_seq.into()],
     ))
     .all(&txn)
     .await?
     .into_iter()
-    .map(|r| r.user_id)
+    .filter(|t| t.was_archived)
+    .map(|t| t.user_id)
     .collect();
-    let view = fresh(&txn, message, author).await?;
+    // Nobody else has read it or reacted yet: only the number of recipients is needed.
+    let recipients = usize::try_from(seq.member_count - 1).unwrap_or(0);
+    let view = assemble(
+        message,
+        author,
+        Vec::new(),
+        (DeliveryStatus::Sent, 0, recipients),
+    );
     log::append(&txn, Scope::Thread(new.thread), Kind::MessageCreated, &view).await?;
     threads::announce(&txn, new.thread, &unarchived).await?;
     txn.commit().await?;

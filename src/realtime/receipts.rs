@@ -13,6 +13,9 @@ use uuid::Uuid;
 use crate::{chat::reads, error::Result};
 
 pub const FLUSH_EVERY: Duration = Duration::from_millis(500);
+/// Receipts written per transaction. Every write transaction holds back the log's
+/// horizon while it runs (see `log`), so a big group's receipts go in short pieces.
+const CHUNK: usize = 200;
 
 #[derive(Default)]
 pub struct Receipts {
@@ -28,22 +31,37 @@ impl Receipts {
     }
 
     /// Writes what was recorded since the last flush; returns whether events were written.
+    /// What cannot be written now is kept for the next flush.
     pub async fn flush(&self, db: &DatabaseConnection) -> Result<bool> {
         let batch = std::mem::take(&mut *self.pending.lock().expect("receipts lock"));
-        if batch.is_empty() {
-            return Ok(false);
+        let mut batch: Vec<((Uuid, Uuid), i64)> = batch.into_iter().collect();
+        // Per thread, so a group's everyone-receipt is decided with all of its pointers.
+        batch.sort_unstable_by_key(|((t, u), _)| (*t, *u));
+        let mut written = false;
+        let mut rest = batch.as_slice();
+        while !rest.is_empty() {
+            let (chunk, tail) = rest.split_at(rest.len().min(CHUNK));
+            let threads: Vec<Uuid> = chunk.iter().map(|((t, _), _)| *t).collect();
+            let users: Vec<Uuid> = chunk.iter().map(|((_, u), _)| *u).collect();
+            let seqs: Vec<i64> = chunk.iter().map(|(_, s)| *s).collect();
+            let outcome = async {
+                let txn = db.begin().await?;
+                let wrote = reads::record_deliveries(&txn, &threads, &users, &seqs).await?;
+                txn.commit().await?;
+                Ok::<_, crate::error::AppError>(wrote)
+            }
+            .await;
+            match outcome {
+                Ok(wrote) => written |= wrote,
+                Err(err) => {
+                    for &((t, u), s) in rest {
+                        self.record(t, u, s);
+                    }
+                    return Err(err);
+                }
+            }
+            rest = tail;
         }
-        let mut threads = Vec::with_capacity(batch.len());
-        let mut users = Vec::with_capacity(batch.len());
-        let mut seqs = Vec::with_capacity(batch.len());
-        for ((t, u), s) in batch {
-            threads.push(t);
-            users.push(u);
-            seqs.push(s);
-        }
-        let txn = db.begin().await?;
-        let written = reads::record_deliveries(&txn, &threads, &users, &seqs).await?;
-        txn.commit().await?;
         Ok(written)
     }
 }

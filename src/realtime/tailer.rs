@@ -16,9 +16,10 @@ use super::{
 use crate::{chat::threads, error::Result};
 
 const BATCH: u64 = 500;
-/// First wait before looking again when committed events wait behind an older
-/// transaction; doubles up to the poll interval.
+/// Wait before looking again when committed events wait behind an older transaction;
+/// doubles up to [`HELD_BACK_MAX`]. Write transactions are short, so the wait is too.
 const HELD_BACK_RETRY: Duration = Duration::from_millis(1);
+const HELD_BACK_MAX: Duration = Duration::from_millis(8);
 
 pub(super) async fn run(rt: &Inner, stop: CancellationToken) {
     let mut at = loop {
@@ -49,7 +50,7 @@ pub(super) async fn run(rt: &Inner, stop: CancellationToken) {
                     again = None;
                 } else if batch.held_back {
                     again = Some(held_back_wait.min(rt.settings.poll));
-                    held_back_wait *= 2;
+                    held_back_wait = (held_back_wait * 2).min(HELD_BACK_MAX);
                 } else {
                     held_back_wait = HELD_BACK_RETRY;
                 }
