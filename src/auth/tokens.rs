@@ -3,8 +3,8 @@
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use rand::RngCore;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    FromQueryResult, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
@@ -93,16 +93,18 @@ pub async fn authenticate(
     if !token.starts_with(PREFIX) || token.len() > 128 {
         return Ok(None);
     }
-    let Some(row) = api_tokens::Entity::find()
-        .filter(api_tokens::Column::TokenHash.eq(digest(token)))
-        .filter(api_tokens::Column::RevokedAt.is_null())
-        .one(db)
-        .await?
-    else {
+    // One round trip: every API call of a bot comes through here.
+    let row = db
+        .query_one_raw(crate::db::stmt(
+            "SELECT u.*, t.id AS token_id FROM api_tokens t JOIN users u ON u.id = t.user_id
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.deactivated_at IS NULL",
+            [digest(token).into()],
+        ))
+        .await?;
+    let Some(row) = row else {
         return Ok(None);
     };
-    let user = users::Entity::find_by_id(row.user_id).one(db).await?;
-    Ok(user
-        .filter(|u| u.deactivated_at.is_none())
-        .map(|u| (u, row.id)))
+    let user = users::Model::from_query_result(&row, "")?;
+    let token_id: Uuid = row.try_get("", "token_id")?;
+    Ok(Some((user, token_id)))
 }

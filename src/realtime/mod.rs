@@ -111,6 +111,13 @@ pub(crate) struct Inner {
     receipts: Receipts,
     presence: Presence,
     typing: Mutex<HashMap<(Uuid, Uuid), Instant>>,
+    /// The position of the last event the tailer handed out (`None` before it started).
+    tailer_at: Mutex<Option<Position>>,
+    /// Users who came online here, for the presence worker to announce.
+    arrivals: (
+        mpsc::UnboundedSender<Uuid>,
+        Mutex<Option<mpsc::UnboundedReceiver<Uuid>>>,
+    ),
     ephemeral: (
         mpsc::Sender<Ephemeral>,
         Mutex<Option<mpsc::Receiver<Ephemeral>>>,
@@ -135,7 +142,10 @@ impl Realtime {
         let redis_url = config.redis_url.as_ref().map(|s| s.expose());
         let bus = Arc::new(Bus::connect(redis_url, &namespace).await?);
         let (tx, rx) = mpsc::channel(4096);
+        let (arrived_tx, arrived_rx) = mpsc::unbounded_channel();
         Ok(Self(Arc::new(Inner {
+            tailer_at: Mutex::new(None),
+            arrivals: (arrived_tx, Mutex::new(Some(arrived_rx))),
             presence: Presence::new(bus.redis()),
             db,
             settings: Settings::from_config(config),
@@ -167,9 +177,7 @@ impl Realtime {
     /// Starts the background work (tailer, heartbeat, receipts, presence, pruning); it
     /// all ends, and every stream closes, when `stop` is cancelled.
     pub fn spawn(&self, stop: CancellationToken) {
-        let rt = self.0.clone();
-        let s = stop.clone();
-        tokio::spawn(async move { tailer::run(&rt, s).await });
+        tokio::spawn(tailer::supervise(self.0.clone(), stop.clone()));
         self.every(&stop, self.0.settings.heartbeat, |rt| async move {
             rt.settle(rt.registry.heartbeat());
         });
@@ -191,6 +199,18 @@ impl Realtime {
         self.every(&stop, prune_every, |rt| async move {
             rt.prune().await;
         });
+        if let Some(mut rx) = self.0.arrivals.1.lock().expect("arrivals lock").take() {
+            // One at a time: a thousand clients connecting at once should not take the
+            // whole connection pool to announce themselves.
+            let rt = self.0.clone();
+            tokio::spawn(async move {
+                while let Some(user) = rx.recv().await {
+                    if rt.presence.share_arrival(user).await {
+                        rt.announce_presence(user, true).await;
+                    }
+                }
+            });
+        }
         if let Some(rx) = self.0.ephemeral.1.lock().expect("ephemeral lock").take() {
             let rt = self.0.clone();
             tokio::spawn(async move {
@@ -249,19 +269,24 @@ impl Realtime {
             id,
         };
         if first && rt.presence.arrived(user) {
-            let rt = rt.clone();
-            tokio::spawn(async move {
-                if rt.presence.share_arrival(user).await {
-                    rt.announce_presence(user, true).await;
-                }
-            });
+            let _ = rt.arrivals.0.send(user);
         }
-        // Only now, after registering: nothing committed from here on can be missed.
-        let head = log::head(&rt.db).await?;
-        let start = match resume.map(Position::parse) {
-            None => Start::Live(head),
-            Some(Some(p)) if p <= head && !rt.pruned_past(p).await? => Start::Resume(p),
-            Some(_) => Start::Reset(head),
+        // Only now, after registering: whatever the tailer hands out from here on reaches
+        // this stream's queue. A fresh stream starts where the tailer is; a resuming one
+        // is checked against the log.
+        let tailer_at = *rt.tailer_at.lock().expect("tailer position lock");
+        let start = match (resume.map(Position::parse), tailer_at) {
+            (None, Some(at)) => Start::Live(at),
+            (None, None) => Start::Live(log::head(&rt.db).await?),
+            (Some(Some(p)), _) => {
+                let head = log::head(&rt.db).await?;
+                if p <= head && !rt.pruned_past(p).await? {
+                    Start::Resume(p)
+                } else {
+                    Start::Reset(head)
+                }
+            }
+            (Some(None), _) => Start::Reset(log::head(&rt.db).await?),
         };
         Ok(Subscription {
             guard,
@@ -414,23 +439,28 @@ impl Inner {
         .collect())
     }
 
-    /// Records when the user was last seen and tells their audience.
+    /// Tells the user's audience they came online, or went offline (and records when they
+    /// were last seen: a write only when leaving, so a crowd connecting writes nothing).
     async fn announce_presence(&self, user: Uuid, online: bool) {
         #[derive(FromQueryResult)]
         struct Seen {
             last_seen_at: Option<OffsetDateTime>,
         }
-        let seen = Seen::find_by_statement(stmt(
-            "UPDATE users SET last_seen_at = now() WHERE id = $1 RETURNING last_seen_at",
-            [user.into()],
-        ))
-        .one(&self.db)
-        .await;
-        let seen = match seen {
-            Ok(seen) => seen.and_then(|s| s.last_seen_at),
-            Err(err) => {
-                tracing::warn!(%err, "recording last seen failed");
-                return;
+        let seen = if online {
+            Some(OffsetDateTime::now_utc())
+        } else {
+            let seen = Seen::find_by_statement(stmt(
+                "UPDATE users SET last_seen_at = now() WHERE id = $1 RETURNING last_seen_at",
+                [user.into()],
+            ))
+            .one(&self.db)
+            .await;
+            match seen {
+                Ok(seen) => seen.and_then(|s| s.last_seen_at),
+                Err(err) => {
+                    tracing::warn!(%err, "recording last seen failed");
+                    return;
+                }
             }
         };
         let audience = match self.presence_audience(user).await {

@@ -3,7 +3,7 @@
 //! streams of the users who may see it now. An event it cannot route (the database is
 //! away) is retried, never skipped.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use tokio_util::sync::CancellationToken;
 
@@ -21,19 +21,42 @@ const BATCH: u64 = 500;
 const HELD_BACK_RETRY: Duration = Duration::from_millis(1);
 const HELD_BACK_MAX: Duration = Duration::from_millis(8);
 
-pub(super) async fn run(rt: &Inner, stop: CancellationToken) {
-    let mut at = loop {
-        match log::head(&rt.db).await {
-            Ok(p) => break p,
+/// Runs the tailer until `stop`. Should it ever panic, it starts again from the last
+/// event it delivered, so live streams miss nothing.
+pub(super) async fn supervise(rt: Arc<Inner>, stop: CancellationToken) {
+    loop {
+        let (task_rt, task_stop) = (rt.clone(), stop.clone());
+        match tokio::spawn(async move { run(&task_rt, task_stop).await }).await {
+            Ok(()) => return,
             Err(err) => {
-                tracing::warn!(%err, "the tailer cannot read the log head; retrying");
+                tracing::error!(%err, "the log tailer failed; restarting it");
                 tokio::select! {
                     () = tokio::time::sleep(Duration::from_secs(1)) => {}
                     () = stop.cancelled() => return,
                 }
             }
         }
+    }
+}
+
+async fn run(rt: &Inner, stop: CancellationToken) {
+    let resumed = *rt.tailer_at.lock().expect("tailer position lock");
+    let mut at = match resumed {
+        Some(p) => p,
+        None => loop {
+            match log::head(&rt.db).await {
+                Ok(p) => break p,
+                Err(err) => {
+                    tracing::warn!(%err, "the tailer cannot read the log head; retrying");
+                    tokio::select! {
+                        () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                        () = stop.cancelled() => return,
+                    }
+                }
+            }
+        },
     };
+    *rt.tailer_at.lock().expect("tailer position lock") = Some(at);
     let mut held_back_wait = HELD_BACK_RETRY;
     loop {
         let mut again = Some(rt.settings.poll);
@@ -45,6 +68,7 @@ pub(super) async fn run(rt: &Inner, stop: CancellationToken) {
                         return;
                     }
                     at = event.position;
+                    *rt.tailer_at.lock().expect("tailer position lock") = Some(at);
                 }
                 if full {
                     again = None;

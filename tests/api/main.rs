@@ -5,6 +5,7 @@ mod helpers;
 
 mod accounts;
 mod admin;
+mod browser;
 mod chat_api;
 mod chat_pages;
 mod event_log;

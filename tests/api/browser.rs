@@ -1,0 +1,145 @@
+//! The live pages in a real browser: `tests/browser/live.mjs` drives headless Chromium
+//! (two people chatting) against a test server. This test installs what the script needs
+//! when it is missing, runs it, restarts the server when it prints `RESTART` (answering
+//! `RESTARTED` on its stdin), and passes when it exits 0.
+
+use std::{
+    path::{Path, PathBuf},
+    process::Stdio,
+    time::Duration,
+};
+
+use tokio::{
+    io::{AsyncBufReadExt, AsyncWriteExt, BufReader},
+    process::Command,
+};
+
+use crate::helpers::*;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+/// A hang guard for the whole browser run, not a speed check.
+const RUN_LIMIT: Duration = Duration::from_secs(180);
+
+fn browser_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
+}
+
+async fn run(program: &str, args: &[&str]) -> bool {
+    Command::new(program)
+        .args(args)
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .status()
+        .await
+        .is_ok_and(|status| status.success())
+}
+
+/// Installs playwright-core (from the lock file) and Chromium if they are missing.
+async fn prepare() {
+    let dir = browser_dir();
+    let dir_str = dir.to_str().expect("a UTF-8 path");
+    assert!(
+        Command::new("node")
+            .arg("--version")
+            .output()
+            .await
+            .is_ok_and(|out| out.status.success()),
+        "the browser tests need Node.js 20 or newer on PATH (apt-get install nodejs npm)"
+    );
+    if !dir.join("node_modules/playwright-core").exists() {
+        let verb = if dir.join("package-lock.json").exists() {
+            "ci"
+        } else {
+            "install"
+        };
+        assert!(
+            run(
+                "npm",
+                &[verb, "--prefix", dir_str, "--no-audit", "--no-fund"]
+            )
+            .await,
+            "`npm {verb} --prefix tests/browser` failed"
+        );
+    }
+    if !Path::new(CHROMIUM).exists() {
+        let root = Command::new("id")
+            .arg("-u")
+            .output()
+            .await
+            .is_ok_and(|out| out.stdout.trim_ascii() == b"0");
+        assert!(
+            root,
+            "the browser tests need Chromium at {CHROMIUM}: \
+             sudo apt-get install -y --no-install-recommends chromium"
+        );
+        assert!(
+            run("apt-get", &["update"]).await
+                && run(
+                    "apt-get",
+                    &["install", "-y", "--no-install-recommends", "chromium"]
+                )
+                .await,
+            "installing Chromium with apt-get failed"
+        );
+    }
+}
+
+#[tokio::test]
+async fn two_people_chat_live_in_headless_chromium() {
+    prepare().await;
+    let mut app = spawn_app_with(&[("RATE_LIMITS", "off"), ("HEARTBEAT_SECS", "1")]).await;
+    let mut script = Command::new("node")
+        .arg(browser_dir().join("live.mjs"))
+        .env("CONFAB_URL", &app.address)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("node starts");
+    let mut stdin = script.stdin.take().unwrap();
+    let mut stdout = BufReader::new(script.stdout.take().unwrap()).lines();
+    let mut stderr = BufReader::new(script.stderr.take().unwrap()).lines();
+
+    let mut output = String::new();
+    let finished = tokio::time::timeout(RUN_LIMIT, async {
+        let (mut out_open, mut err_open) = (true, true);
+        while out_open || err_open {
+            tokio::select! {
+                line = stdout.next_line(), if out_open => match line.expect("reading stdout") {
+                    Some(line) => {
+                        println!("{line}");
+                        output.push_str(&line);
+                        output.push('\n');
+                        if line.trim() == "RESTART" {
+                            app.restart().await;
+                            stdin.write_all(b"RESTARTED\n").await.expect("answering");
+                            stdin.flush().await.expect("answering");
+                        }
+                    }
+                    None => out_open = false,
+                },
+                line = stderr.next_line(), if err_open => match line.expect("reading stderr") {
+                    Some(line) => {
+                        eprintln!("{line}");
+                        output.push_str(&line);
+                        output.push('\n');
+                    }
+                    None => err_open = false,
+                },
+            }
+        }
+        script.wait().await.expect("node ran")
+    })
+    .await;
+
+    match finished {
+        Ok(status) => assert!(
+            status.success(),
+            "the browser script failed ({status}); screenshots in tests/browser/artifacts; \
+             its output:\n{output}"
+        ),
+        Err(_) => panic!(
+            "the browser script did not finish within {RUN_LIMIT:?}; its output so far:\n{output}"
+        ),
+    }
+}
