@@ -45,6 +45,8 @@ document.addEventListener("htmx:sse:after:connection", (event) => {
   streaming = true;
   setConnection("connected");
   flushOutbox();
+  // What arrived while the connection was away may not have been marked read yet.
+  markRead();
 });
 document.addEventListener("htmx:sse:error", (event) => {
   if (event.target !== live()) return;
@@ -58,6 +60,7 @@ window.addEventListener("offline", () => setConnection("offline"));
 window.addEventListener("online", () => {
   setConnection(streaming ? "connected" : "reconnecting");
   flushOutbox();
+  markRead();
 });
 
 // ---- Live swaps: update in place, never twice ---------------------------------------
@@ -197,7 +200,7 @@ let lastTypingNotice = 0;
 document.addEventListener("input", (event) => {
   const form = event.target instanceof Element ? event.target.closest("form[data-composer]") : null;
   const thread = openThread();
-  if (!form || !thread || Date.now() - lastTypingNotice < 2500) return;
+  if (!form || !thread || !navigator.onLine || Date.now() - lastTypingNotice < 2500) return;
   lastTypingNotice = Date.now();
   post(`/chats/${thread}/typing`).catch(() => {});
 });
