@@ -5,10 +5,10 @@ use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use axum::{Router, extract::ConnectInfo};
-use hyper::body::Incoming;
+use hyper::{body::Incoming, server::conn::http1};
 use hyper_util::{
-    rt::{TokioExecutor, TokioIo, TokioTimer},
-    server::{conn::auto, graceful::GracefulShutdown},
+    rt::{TokioIo, TokioTimer},
+    server::graceful::GracefulShutdown,
 };
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
@@ -99,9 +99,10 @@ impl Application {
         spawn_housekeeping(&state);
         state.realtime.spawn(state.shutdown.clone());
 
-        let mut builder = auto::Builder::new(TokioExecutor::new());
+        // HTTP/1.1 only: browsers speak HTTP/2 to a TLS proxy in front, not to us, and an
+        // HTTP/1 connection is what an idle stream costs in memory (see BENCHMARKS).
+        let mut builder = http1::Builder::new();
         builder
-            .http1()
             .timer(TokioTimer::new())
             .header_read_timeout(state.config.header_read_timeout);
         let graceful = GracefulShutdown::new();
@@ -124,9 +125,7 @@ impl Application {
                         req.extensions_mut().insert(ConnectInfo(addr));
                         router.clone().oneshot(req)
                     });
-                    let conn = builder
-                        .serve_connection_with_upgrades(TokioIo::new(stream), service)
-                        .into_owned();
+                    let conn = builder.serve_connection(TokioIo::new(stream), service);
                     let conn = graceful.watch(conn);
                     tokio::spawn(async move {
                         if let Err(err) = conn.await {

@@ -1,5 +1,11 @@
 use confab::{app::Application, config::Config, telemetry};
 
+// mimalloc keeps an idle stream's footprint small and hands argon2's 19 MiB blocks back to
+// the system after each hash (glibc's allocator kept them, hundreds of MiB after a burst
+// of registrations).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = Config::from_env()?;

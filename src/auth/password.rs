@@ -7,6 +7,7 @@ use argon2::{
     Argon2,
     password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash},
 };
+use tokio::sync::Semaphore;
 
 /// A hash of a password nobody has, verified when the username is unknown so that a
 /// failed login takes the same time whether or not the account exists.
@@ -17,7 +18,13 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
         .to_string()
 });
 
+/// argon2 takes 19 MiB and a core per hash: more at once than there are cores only
+/// queues them in memory (and leaves the allocator holding that memory afterwards).
+static HASHING: LazyLock<Semaphore> =
+    LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())));
+
 pub async fn hash(password: String) -> anyhow::Result<String> {
+    let _permit = HASHING.acquire().await.context("hashing queue closed")?;
     tokio::task::spawn_blocking(move || {
         Argon2::default()
             .hash_password(password.as_bytes())
@@ -30,6 +37,7 @@ pub async fn hash(password: String) -> anyhow::Result<String> {
 
 /// Checks `password` against `stored` (or against a dummy hash when there is no account).
 pub async fn verify(password: String, stored: Option<String>) -> anyhow::Result<bool> {
+    let _permit = HASHING.acquire().await.context("hashing queue closed")?;
     tokio::task::spawn_blocking(move || {
         let known = stored.is_some();
         let stored = stored.unwrap_or_else(|| DUMMY_HASH.clone());

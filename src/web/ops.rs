@@ -80,12 +80,18 @@ pub async fn track(req: Request, next: Next) -> Response {
     response
 }
 
-/// One span per request, named by the matched route so logs group by endpoint.
+/// One span per request, named by the matched route so logs group by endpoint. An event
+/// stream's span lives as long as the stream, so it is a debug span: at the default level
+/// it costs an open stream nothing.
 pub fn request_span(req: &Request) -> tracing::Span {
+    let route = route_of(req);
+    if route == "/api/chat/sse" || route == "/events" {
+        return tracing::debug_span!("stream", route = %route, uri = %req.uri().path());
+    }
     tracing::info_span!(
         "request",
         method = %req.method(),
-        route = %route_of(req),
+        route = %route,
         uri = %req.uri().path(),
     )
 }

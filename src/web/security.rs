@@ -19,6 +19,11 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
 
 pub async fn headers(req: Request, next: Next) -> Response {
     let mut response = next.run(req).await;
+    // An event stream is not a document: these headers would only sit in the memory of
+    // every open stream (hyper keeps the last response's header map per connection).
+    if is_event_stream(response.headers()) {
+        return response;
+    }
     let headers = response.headers_mut();
     let mut set = |name: &'static str, value: &'static str| {
         headers
@@ -35,6 +40,12 @@ pub async fn headers(req: Request, next: Next) -> Response {
         "camera=(), microphone=(), geolocation=()",
     );
     response
+}
+
+fn is_event_stream(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes() == b"text/event-stream")
 }
 
 fn is_safe(method: &Method) -> bool {
