@@ -18,6 +18,7 @@ use tower_sessions::session_store::ExpiredDeletion;
 
 use crate::{
     auth::{password, rate_limit::Limiters, session_store::PgSessionStore},
+    chat::writer::Writer,
     config::Config,
     db,
     realtime::Realtime,
@@ -35,6 +36,8 @@ pub struct AppState {
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
     /// Live delivery: the tailer, open streams, typing and presence.
     pub realtime: Realtime,
+    /// Writes sent messages in batches.
+    pub writer: Writer,
 }
 
 pub struct Application {
@@ -58,12 +61,15 @@ impl Application {
         let realtime = Realtime::new(db.clone(), &config)
             .await
             .context("connecting to Redis")?;
+        let shutdown = CancellationToken::new();
+        let writer = Writer::start(db.clone(), config.message_writers, shutdown.clone());
         let state = AppState {
             db,
             realtime,
+            writer,
             limiters: Arc::new(Limiters::new(&config.rate_limits)),
             config: Arc::new(config),
-            shutdown: CancellationToken::new(),
+            shutdown,
             metrics,
         };
         let router = web::router(state.clone());

@@ -82,6 +82,8 @@ pub struct Config {
     pub event_poll: Duration,
     /// How long events are kept for resuming streams (older cursors get `reset`).
     pub event_retention: Duration,
+    /// Tasks writing sent messages (each writes one batch at a time).
+    pub message_writers: usize,
 }
 
 impl Config {
@@ -163,6 +165,7 @@ impl Config {
             event_retention: Duration::from_secs(
                 parse_num("EVENT_RETENTION_SECS", 7 * 24 * 3600)?.max(1),
             ),
+            message_writers: parse_num("MESSAGE_WRITERS", 2)?.clamp(1, 64) as usize,
         })
     }
 

@@ -10,7 +10,6 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{
-    blocks,
     fields::MessageContent,
     reads,
     threads::{self, Membership},
@@ -117,7 +116,7 @@ pub async fn views(
 }
 
 /// The view of one message from its parts; a deleted message shows no text or reactions.
-fn assemble(
+pub(super) fn assemble(
     m: messages::Model,
     author: &User,
     reactions: Vec<ReactionView>,
@@ -232,123 +231,7 @@ pub async fn page(
     })
 }
 
-pub struct NewMessage {
-    pub thread: Uuid,
-    pub content: MessageContent,
-    pub client_id: Option<String>,
-    pub reply_to: Option<Uuid>,
-}
-
-/// Whether `send` stored a new message or found the one this `clientId` already made.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Sent {
-    Created,
-    Existing,
-}
-
-/// Sends a message. A repeat of an author's `clientId` returns the first message and
-/// stores nothing.
-pub async fn send(
-    db: &DatabaseConnection,
-    author: &User,
-    new: NewMessage,
-) -> Result<(MessageView, Sent)> {
-    let txn = db.begin().await?;
-    let member = threads::membership(&txn, new.thread, author.id).await?;
-    if member.kind == ThreadKind::Direct
-        && blocks::blocked_in_direct(&txn, new.thread, author.id).await?
-    {
-        return Err(AppError::forbidden("you cannot message this user"));
-    }
-    if let Some(reply_to) = new.reply_to {
-        let target = messages::Entity::find_by_id(reply_to).one(&txn).await?;
-        if target.is_none_or(|t| t.thread_id != new.thread) {
-            return Err(AppError::validation(
-                "replyToId is not a message of this conversation",
-            ));
-        }
-    }
-    // The thread row lock orders messages: seq is gapless and in commit order per thread.
-    #[derive(FromQueryResult)]
-    struct Seq {
-        last_seq: i64,
-        member_count: i32,
-    }
-    let seq = Seq::find_by_statement(stmt(
-        "UPDATE threads SET last_seq = last_seq + 1, last_activity_at = now() WHERE id = $1
-         RETURNING last_seq, member_count",
-        [new.thread.into()],
-    ))
-    .one(&txn)
-    .await?
-    .ok_or(AppError::NotFound("conversation"))?;
-    let inserted = messages::Model::find_by_statement(stmt(
-        "INSERT INTO messages (id, thread_id, seq, author_id, content, reply_to_id, client_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
-         ON CONFLICT (author_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
-         RETURNING id, thread_id, seq, author_id, content, reply_to_id, client_id, created_at, edited_at, deleted_at",
-        [
-            Uuid::now_v7().into(),
-            new.thread.into(),
-            seq.last_seq.into(),
-            author.id.into(),
-            new.content.into_inner().into(),
-            new.reply_to.into(),
-            new.client_id.clone().into(),
-        ],
-    ))
-    .one(&txn)
-    .await?;
-    let Some(message) = inserted else {
-        // This clientId was used before (or by a concurrent send that won): undo our seq
-        // bump and return the first message.
-        txn.rollback().await?;
-        let existing = by_client_id(db, author.id, new.client_id.as_deref())
-            .await?
-            .ok_or_else(|| {
-                AppError::Internal(anyhow::anyhow!("clientId conflict without a row"))
-            })?;
-        return Ok((view(db, &existing).await?, Sent::Existing));
-    };
-    // The author has read and received their own message, and new activity brings an
-    // archived conversation back for everyone who archived it.
-    #[derive(FromQueryResult)]
-    struct Touched {
-        user_id: Uuid,
-        was_archived: bool,
-    }
-    let unarchived: Vec<Uuid> = Touched::find_by_statement(stmt(
-        "WITH touched AS (
-           SELECT user_id, archived AS was_archived FROM thread_participants
-           WHERE thread_id = $1 AND left_at IS NULL AND (user_id = $2 OR archived))
-         UPDATE thread_participants p SET archived = false,
-           read_seq = CASE WHEN p.user_id = $2 THEN GREATEST(p.read_seq, $3) ELSE p.read_seq END,
-           delivered_seq = CASE WHEN p.user_id = $2 THEN GREATEST(p.delivered_seq, $3) ELSE p.delivered_seq END
-         FROM touched t WHERE p.thread_id = $1 AND p.user_id = t.user_id
-         RETURNING p.user_id, t.was_archived",
-        [new.thread.into(), author.id.into(), seq.last_seq.into()],
-    ))
-    .all(&txn)
-    .await?
-    .into_iter()
-    .filter(|t| t.was_archived)
-    .map(|t| t.user_id)
-    .collect();
-    // Nobody else has read it or reacted yet: only the number of recipients is needed.
-    let recipients = usize::try_from(seq.member_count - 1).unwrap_or(0);
-    let view = assemble(
-        message,
-        author,
-        Vec::new(),
-        (DeliveryStatus::Sent, 0, recipients),
-    );
-    log::append(&txn, Scope::Thread(new.thread), Kind::MessageCreated, &view).await?;
-    threads::announce(&txn, new.thread, &unarchived).await?;
-    txn.commit().await?;
-    Ok((view, Sent::Created))
-}
-
-async fn by_client_id(
+pub(super) async fn by_client_id(
     db: &DatabaseConnection,
     author: Uuid,
     client_id: Option<&str>,

@@ -7,7 +7,9 @@ pub mod fields;
 pub mod messages;
 pub mod reactions;
 pub mod reads;
+pub mod sending;
 pub mod threads;
 pub mod views;
+pub mod writer;
 
 pub use views::{MessagePage, MessageView, ThreadView};

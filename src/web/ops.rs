@@ -27,6 +27,11 @@ pub fn metrics_handle() -> PrometheusHandle {
                     ],
                 )
                 .expect("static buckets are valid")
+                .set_buckets_for_metric(
+                    Matcher::Full("message_write_batch_size".into()),
+                    &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0],
+                )
+                .expect("static buckets are valid")
                 .install_recorder()
                 .expect("no other metrics recorder is installed")
         })

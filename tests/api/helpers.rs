@@ -446,3 +446,23 @@ pub async fn group(app: &TestApp, creator: &Client, name: &str, members: &[&Valu
     )
     .await
 }
+
+/// Sends a message with a `clientId` and returns it.
+pub async fn send_as(
+    app: &TestApp,
+    c: &Client,
+    thread: &Value,
+    content: &str,
+    client_id: &str,
+) -> Value {
+    ok_json(
+        post(
+            app,
+            c,
+            "/api/messages",
+            json!({"threadId": thread["id"], "content": content, "clientId": client_id}),
+        )
+        .await,
+    )
+    .await
+}

@@ -14,6 +14,7 @@ mod ops;
 mod page_stream;
 mod pages;
 mod security;
+mod sending;
 mod stream_access;
 mod streams;
 mod tokens;

@@ -252,18 +252,40 @@ async fn a_client_that_stops_reading_is_disconnected_and_loses_nothing_on_resume
     let mut head = [0u8; 12];
     raw.read_exact(&mut head).await.unwrap();
     assert_eq!(&head, b"HTTP/1.1 200");
-    const SENT: i64 = 150;
+    // More than the kernel's socket buffers can hold (4 MiB for the server's send buffer
+    // here), so the stream's own queue must overflow.
+    const SENT: i64 = 700;
     let big = "x".repeat(9_000);
-    for _ in 0..SENT {
-        send(&app, &ana, &thread, &big).await;
+    let senders: Vec<_> = (0..10)
+        .map(|_| {
+            let (ana, url, body) = (
+                ana.clone(),
+                app.url("/api/messages"),
+                json!({"threadId": thread["id"], "content": big}),
+            );
+            tokio::spawn(async move {
+                for _ in 0..SENT / 10 {
+                    let r = ana.post(&url).json(&body).send().await.unwrap();
+                    assert_eq!(r.status(), 201);
+                }
+            })
+        })
+        .collect();
+    for s in senders {
+        s.await.unwrap();
     }
-    // The server gave up on the stream: reading it now reaches its end (a stream that
-    // was still open would never end, and the read would time out).
+    // The server gave up on the stream: reading it now reaches the response's end (the
+    // last chunk; a stream still open would never end, and the read would time out).
     let mut bytes = Vec::new();
-    tokio::time::timeout(PATIENCE, raw.read_to_end(&mut bytes))
-        .await
-        .expect("the stalled stream was closed by the server")
-        .unwrap();
+    let mut buf = vec![0u8; 64 * 1024];
+    while !bytes.ends_with(b"\r\n0\r\n\r\n") {
+        let n = tokio::time::timeout(PATIENCE, raw.read(&mut buf))
+            .await
+            .expect("the stalled stream was ended by the server")
+            .unwrap();
+        assert!(n > 0, "the connection closed before the stream's end");
+        bytes.extend_from_slice(&buf[..n]);
+    }
     let text = String::from_utf8_lossy(&bytes);
     let got = text.matches("event: message.created").count() as i64;
     assert!(got < SENT, "the stream was cut short ({got} of {SENT})");

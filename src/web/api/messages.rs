@@ -11,8 +11,8 @@ use crate::{
     chat::{
         MessagePage, MessageView, blocks,
         fields::{self, MessageContent},
-        messages::{self, NewMessage, Sent},
-        reactions, reads,
+        messages, reactions, reads,
+        sending::{NewMessage, Sent},
     },
     error::{AppError, Result},
     web::{
@@ -80,7 +80,7 @@ pub async fn send(
             .transpose()?,
         reply_to: body.reply_to_id,
     };
-    let (view, sent) = messages::send(&state.db, &user.user, new).await?;
+    let (view, sent) = state.writer.send(&user.user, new).await?;
     let status = if sent == Sent::Created {
         StatusCode::CREATED
     } else {

@@ -18,7 +18,7 @@ use crate::{
     chat::{
         self, MessageView,
         fields::{self, MessageContent},
-        messages::NewMessage,
+        sending::NewMessage,
         views::DeliveryStatus,
     },
     entities::threads::ThreadKind,
@@ -323,17 +323,18 @@ pub(super) async fn send(
         ),
         _ => None,
     };
-    let (m, _) = chat::messages::send(
-        &state.db,
-        &user.user,
-        NewMessage {
-            thread: id,
-            content,
-            client_id,
-            reply_to,
-        },
-    )
-    .await?;
+    let (m, _) = state
+        .writer
+        .send(
+            &user.user,
+            NewMessage {
+                thread: id,
+                content,
+                client_id,
+                reply_to,
+            },
+        )
+        .await?;
     message_response(&state, &user, ctx.csrf, htmx, id, m, false).await
 }
 

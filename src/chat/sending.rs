@@ -1,0 +1,425 @@
+//! Sending messages, one or many at once.
+//!
+//! [`send_many`] writes a batch of sends in one transaction with one statement per step,
+//! whatever the batch's size: a busy server turns many concurrent sends into a few
+//! commits (group commit) instead of one transaction of eight round trips each. A single
+//! send is a batch of one, so both go through the same rules:
+//! - the author must be a member (non-members learn nothing: "not found"); a direct
+//!   conversation with someone who blocked the author refuses it; a reply must point
+//!   into the same conversation;
+//! - a repeat of an author's `clientId` returns the first message and stores nothing;
+//! - `seq` is taken under the thread's row lock, so it is gapless and in commit order per
+//!   thread (threads are locked in id order, so concurrent batches cannot deadlock);
+//! - the author has read their own message, and new activity unarchives the thread for
+//!   whoever archived it;
+//! - each message's `message.created` event is written in the same transaction.
+//!
+//! If a batch fails as a whole (a concurrent send with the same `clientId` won a race, or
+//! the database refused), each send is retried alone, so one send never fails another.
+
+use std::collections::{HashMap, HashSet};
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, FromQueryResult, TransactionTrait};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::{
+    fields::MessageContent,
+    messages::{assemble, by_client_id, view},
+    threads,
+    views::{DeliveryStatus, MessageView},
+};
+use crate::{
+    accounts::User,
+    db::stmt,
+    entities::messages,
+    error::{AppError, Result},
+    realtime::log::Kind,
+};
+
+/// Stands for "none" in uuid arrays (which cannot hold NULL here); never a message id.
+const NONE: Uuid = Uuid::nil();
+
+pub struct NewMessage {
+    pub thread: Uuid,
+    pub content: MessageContent,
+    pub client_id: Option<String>,
+    pub reply_to: Option<Uuid>,
+}
+
+/// Whether a send stored a new message or found the one this `clientId` already made.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Sent {
+    Created,
+    Existing,
+}
+
+pub type Outcome = Result<(MessageView, Sent)>;
+
+/// Sends one message.
+pub async fn send(db: &DatabaseConnection, author: &User, new: NewMessage) -> Outcome {
+    send_many(db, vec![(author.clone(), new)])
+        .await
+        .pop()
+        .unwrap_or_else(|| Err(AppError::Internal(anyhow::anyhow!("a send vanished"))))
+}
+
+/// Sends every `(author, message)`; the outcomes come back in the same order.
+pub async fn send_many(db: &DatabaseConnection, sends: Vec<(User, NewMessage)>) -> Vec<Outcome> {
+    if sends.len() > 1 {
+        match write(db, &sends).await {
+            Ok(outcomes) => return outcomes,
+            Err(err) => {
+                tracing::debug!(%err, n = sends.len(), "a batch of sends failed; sending one by one")
+            }
+        }
+        let mut outcomes = Vec::with_capacity(sends.len());
+        for send in sends {
+            outcomes.push(one(db, send).await);
+        }
+        return outcomes;
+    }
+    match sends.into_iter().next() {
+        Some(send) => vec![one(db, send).await],
+        None => Vec::new(),
+    }
+}
+
+/// A batch of one; a lost `clientId` race is answered with the winner's message.
+async fn one(db: &DatabaseConnection, send: (User, NewMessage)) -> Outcome {
+    let sends = [send];
+    match write(db, &sends).await {
+        Ok(mut outcomes) => outcomes
+            .pop()
+            .unwrap_or_else(|| Err(AppError::Internal(anyhow::anyhow!("a send vanished")))),
+        Err(Failure::ClientIdTaken) => {
+            let [(author, new)] = &sends;
+            let existing = by_client_id(db, author.id, new.client_id.as_deref())
+                .await?
+                .ok_or_else(|| {
+                    AppError::Internal(anyhow::anyhow!("clientId conflict without a row"))
+                })?;
+            Ok((view(db, &existing).await?, Sent::Existing))
+        }
+        Err(Failure::Db(err)) => Err(err),
+    }
+}
+
+/// Why a whole batch was rolled back.
+enum Failure {
+    /// A concurrent send took one of the batch's `clientId`s.
+    ClientIdTaken,
+    Db(AppError),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::ClientIdTaken => f.write_str("a clientId was taken concurrently"),
+            Self::Db(err) => write!(f, "{err:#}"),
+        }
+    }
+}
+
+impl From<AppError> for Failure {
+    fn from(err: AppError) -> Self {
+        Self::Db(err)
+    }
+}
+
+impl From<sea_orm::DbErr> for Failure {
+    fn from(err: sea_orm::DbErr) -> Self {
+        Self::Db(err.into())
+    }
+}
+
+#[derive(FromQueryResult)]
+struct Check {
+    member: bool,
+    blocked: bool,
+    reply_ok: bool,
+}
+
+#[derive(FromQueryResult)]
+struct Seq {
+    id: Uuid,
+    last_seq: i64,
+    member_count: i32,
+    at: OffsetDateTime,
+}
+
+#[derive(FromQueryResult)]
+struct Unarchived {
+    thread_id: Uuid,
+    user_id: Uuid,
+}
+
+/// The batch in one transaction. Rule violations are per send (in the outcomes); a
+/// `Failure` means nothing was written.
+async fn write(
+    db: &DatabaseConnection,
+    sends: &[(User, NewMessage)],
+) -> std::result::Result<Vec<Outcome>, Failure> {
+    // The same clientId twice in one batch: send them apart, so the repeat finds the
+    // first (a clientId used before is found by the insert's conflict).
+    let mut keys = HashSet::new();
+    if sends
+        .iter()
+        .filter_map(|(a, n)| Some((a.id, n.client_id.as_deref()?)))
+        .any(|key| !keys.insert(key))
+    {
+        return Err(Failure::ClientIdTaken);
+    }
+    let txn = db.begin().await?;
+    let threads_of: Vec<Uuid> = sends.iter().map(|(_, n)| n.thread).collect();
+    let authors: Vec<Uuid> = sends.iter().map(|(a, _)| a.id).collect();
+    let replies: Vec<Uuid> = sends
+        .iter()
+        .map(|(_, n)| n.reply_to.unwrap_or(NONE))
+        .collect();
+    let checks = Check::find_by_statement(stmt(
+        "SELECT (p.user_id IS NOT NULL) AS member,
+           COALESCE(t.kind = 'direct' AND EXISTS (
+              SELECT 1 FROM thread_participants q JOIN blocks b
+                ON b.blocker_id = q.user_id AND b.blocked_id = r.author
+              WHERE q.thread_id = r.thread AND q.user_id <> r.author), false) AS blocked,
+           (r.reply IS NULL OR EXISTS (
+              SELECT 1 FROM messages m WHERE m.id = r.reply AND m.thread_id = r.thread)) AS reply_ok
+         FROM (SELECT thread, author, NULLIF(reply, $4) AS reply, i
+               FROM unnest($1::uuid[], $2::uuid[], $3::uuid[]) WITH ORDINALITY AS r(thread, author, reply, i)) r
+         LEFT JOIN threads t ON t.id = r.thread
+         LEFT JOIN thread_participants p
+           ON p.thread_id = r.thread AND p.user_id = r.author AND p.left_at IS NULL
+         ORDER BY r.i",
+        [
+            threads_of.clone().into(),
+            authors.into(),
+            replies.into(),
+            NONE.into(),
+        ],
+    ))
+    .all(&txn)
+    .await?;
+    let mut outcomes: Vec<Option<Outcome>> = checks
+        .iter()
+        .map(|c| {
+            if !c.member {
+                Some(Err(AppError::NotFound("conversation")))
+            } else if c.blocked {
+                Some(Err(AppError::forbidden("you cannot message this user")))
+            } else if !c.reply_ok {
+                Some(Err(AppError::validation(
+                    "replyToId is not a message of this conversation",
+                )))
+            } else {
+                None
+            }
+        })
+        .collect();
+    if outcomes.len() != sends.len() {
+        return Err(Failure::Db(AppError::Internal(anyhow::anyhow!(
+            "send checks do not match the sends"
+        ))));
+    }
+    let todo: Vec<usize> = (0..sends.len())
+        .filter(|&i| outcomes[i].is_none())
+        .collect();
+    if todo.is_empty() {
+        txn.commit().await?;
+        return Ok(outcomes.into_iter().flatten().collect());
+    }
+
+    // Seqs, under the threads' row locks, taken in id order (so concurrent batches cannot
+    // deadlock).
+    let mut per_thread: HashMap<Uuid, i32> = HashMap::new();
+    for &i in &todo {
+        *per_thread.entry(sends[i].1.thread).or_default() += 1;
+    }
+    let mut ids: Vec<Uuid> = per_thread.keys().copied().collect();
+    ids.sort();
+    let counts: Vec<i32> = ids.iter().map(|id| per_thread[id]).collect();
+    let seqs: HashMap<Uuid, Seq> = Seq::find_by_statement(stmt(
+        "WITH locked AS (SELECT id FROM threads WHERE id = ANY($1) ORDER BY id FOR UPDATE)
+         UPDATE threads t SET last_seq = t.last_seq + c.n, last_activity_at = now()
+         FROM unnest($1::uuid[], $2::int[]) AS c(id, n), locked l
+         WHERE t.id = c.id AND l.id = c.id
+         RETURNING t.id, t.last_seq, t.member_count, now() AS at",
+        [ids.into(), counts.into()],
+    ))
+    .all(&txn)
+    .await?
+    .into_iter()
+    .map(|s| (s.id, s))
+    .collect();
+    // Each thread's new messages take the seqs just reserved, in batch order.
+    let mut next: HashMap<Uuid, i64> = per_thread
+        .iter()
+        .map(|(t, n)| (*t, seqs.get(t).map_or(0, |s| s.last_seq) - i64::from(*n)))
+        .collect();
+    let mut columns = Columns::default();
+    let mut views = Vec::with_capacity(todo.len());
+    for &i in &todo {
+        let (author, new) = &sends[i];
+        let seq = next.entry(new.thread).or_default();
+        *seq += 1;
+        let reserved = seqs
+            .get(&new.thread)
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("thread lock missing")))?;
+        let message = columns.push(author.id, new, *seq, reserved.at);
+        // Nobody else has read it or reacted yet.
+        let recipients = usize::try_from(reserved.member_count - 1).unwrap_or(0);
+        let view = assemble(
+            message,
+            author,
+            Vec::new(),
+            (DeliveryStatus::Sent, 0, recipients),
+        );
+        columns
+            .payloads
+            .push(serde_json::to_string(&view).map_err(|e| AppError::Internal(e.into()))?);
+        views.push((i, view));
+    }
+    #[derive(FromQueryResult)]
+    struct Count {
+        n: i64,
+    }
+    let inserted = Count::find_by_statement(stmt(
+        "WITH m AS (
+           INSERT INTO messages (id, thread_id, seq, author_id, content, reply_to_id, client_id, created_at)
+           SELECT id, thread_id, seq, author_id, content, NULLIF(reply_to_id, $8), NULLIF(client_id, ''), $9
+           FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::uuid[], $5::text[], $6::uuid[], $7::text[])
+             AS m(id, thread_id, seq, author_id, content, reply_to_id, client_id)
+           ON CONFLICT (author_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
+           RETURNING 1),
+         e AS (
+           INSERT INTO events (thread_id, kind, payload)
+           SELECT e.thread_id, $10, e.payload::json
+           FROM unnest($2::uuid[], $11::text[]) WITH ORDINALITY AS e(thread_id, payload, i)
+           ORDER BY e.i)
+         SELECT count(*) AS n FROM m",
+        columns.values(),
+    ))
+    .one(&txn)
+    .await?
+    .map_or(0, |c| c.n);
+    if inserted != todo.len() as i64 {
+        // A clientId was used before (or concurrently): nothing of this batch stays.
+        txn.rollback().await?;
+        return Err(Failure::ClientIdTaken);
+    }
+    for (thread, users) in touch(&txn, &columns).await? {
+        threads::announce(&txn, thread, &users).await?;
+    }
+    txn.commit().await?;
+    for (i, view) in views {
+        outcomes[i] = Some(Ok((view, Sent::Created)));
+    }
+    Ok(outcomes.into_iter().flatten().collect())
+}
+
+/// The new messages, column by column, for one `unnest` insert.
+#[derive(Default)]
+struct Columns {
+    ids: Vec<Uuid>,
+    threads: Vec<Uuid>,
+    seqs: Vec<i64>,
+    authors: Vec<Uuid>,
+    contents: Vec<String>,
+    /// [`NONE`] for "no reply".
+    replies: Vec<Uuid>,
+    /// Empty for "no clientId" (a clientId is never empty).
+    client_ids: Vec<String>,
+    /// Each message's `message.created` payload.
+    payloads: Vec<String>,
+    /// The transaction's time: every message of the batch is created at it.
+    at: Option<OffsetDateTime>,
+}
+
+impl Columns {
+    /// Adds a message and returns it as it will be stored.
+    fn push(
+        &mut self,
+        author: Uuid,
+        new: &NewMessage,
+        seq: i64,
+        at: OffsetDateTime,
+    ) -> messages::Model {
+        let message = messages::Model {
+            id: Uuid::now_v7(),
+            thread_id: new.thread,
+            seq,
+            author_id: author,
+            content: new.content.as_str().to_owned(),
+            reply_to_id: new.reply_to,
+            client_id: new.client_id.clone(),
+            created_at: at,
+            edited_at: None,
+            deleted_at: None,
+        };
+        self.ids.push(message.id);
+        self.threads.push(new.thread);
+        self.seqs.push(seq);
+        self.authors.push(author);
+        self.contents.push(message.content.clone());
+        self.replies.push(new.reply_to.unwrap_or(NONE));
+        self.client_ids
+            .push(new.client_id.clone().unwrap_or_default());
+        self.at = Some(at);
+        message
+    }
+
+    fn values(&self) -> Vec<sea_orm::Value> {
+        vec![
+            self.ids.clone().into(),
+            self.threads.clone().into(),
+            self.seqs.clone().into(),
+            self.authors.clone().into(),
+            self.contents.clone().into(),
+            self.replies.clone().into(),
+            self.client_ids.clone().into(),
+            NONE.into(),
+            self.at.into(),
+            Kind::MessageCreated.as_str().into(),
+            self.payloads.clone().into(),
+        ]
+    }
+}
+
+/// The authors have read their own messages; archived memberships of these threads come
+/// back. Returns who was unarchived, per thread.
+async fn touch(
+    txn: &impl ConnectionTrait,
+    columns: &Columns,
+) -> std::result::Result<HashMap<Uuid, Vec<Uuid>>, Failure> {
+    let mut threads: Vec<Uuid> = columns.threads.clone();
+    threads.sort();
+    threads.dedup();
+    // Usually nobody archived these threads: the partial index answers that at once.
+    let unarchived = Unarchived::find_by_statement(stmt(
+        "UPDATE thread_participants SET archived = false
+         WHERE thread_id = ANY($1) AND archived AND left_at IS NULL
+         RETURNING thread_id, user_id",
+        [threads.into()],
+    ))
+    .all(txn)
+    .await?;
+    txn.execute_raw(stmt(
+        "UPDATE thread_participants p
+         SET read_seq = GREATEST(p.read_seq, s.seq), delivered_seq = GREATEST(p.delivered_seq, s.seq)
+         FROM (SELECT thread_id, user_id, max(seq) AS seq
+               FROM unnest($1::uuid[], $2::uuid[], $3::bigint[]) AS s(thread_id, user_id, seq)
+               GROUP BY thread_id, user_id) s
+         WHERE p.thread_id = s.thread_id AND p.user_id = s.user_id",
+        [
+            columns.threads.clone().into(),
+            columns.authors.clone().into(),
+            columns.seqs.clone().into(),
+        ],
+    ))
+    .await?;
+    let mut by_thread: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    for u in unarchived {
+        by_thread.entry(u.thread_id).or_default().push(u.user_id);
+    }
+    Ok(by_thread)
+}
