@@ -10,6 +10,7 @@ mod chat_api;
 mod chat_pages;
 mod event_log;
 mod live;
+mod loadgen;
 mod ops;
 mod page_stream;
 mod pages;

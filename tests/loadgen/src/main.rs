@@ -1,0 +1,58 @@
+//! `loadgen SCENARIO [options]`: runs the scenario against each target in turn, prints the
+//! side-by-side Markdown table and optionally writes the report as JSON. A target that
+//! fails is reported and the others still run; the exit code says whether all succeeded.
+
+mod cli;
+
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use loadgen::{Report, run_target, table};
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("loadgen: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(&cli)) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("loadgen: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs every target; `Ok(false)` if one of them failed.
+async fn run(cli: &cli::Cli) -> Result<bool> {
+    let plan = cli.plan();
+    let mut report = Report {
+        scenario: plan.scenario.name().to_owned(),
+        targets: Vec::new(),
+    };
+    let mut all_ok = true;
+    for spec in &plan.targets {
+        match run_target(spec, &plan.scenario, &plan.options).await {
+            Ok(t) => report.targets.push(t),
+            Err(e) => {
+                eprintln!("loadgen: {} failed: {e:#}", spec.kind.name());
+                all_ok = false;
+            }
+        }
+    }
+    println!("{}", table::markdown(&report));
+    if let Some(path) = &cli.json {
+        let json = serde_json::to_string_pretty(&report)?;
+        std::fs::write(path, json).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(all_ok)
+}
