@@ -1,8 +1,8 @@
 //! Sending messages, one or many at once.
 //!
-//! [`send_many`] writes a batch of sends in one transaction with one statement per step,
+//! [`send_many`] writes a batch of sends in one transaction of two statements,
 //! whatever the batch's size: a busy server turns many concurrent sends into a few
-//! commits (group commit) instead of one transaction of eight round trips each. A single
+//! commits (group commit) instead of a transaction (four round trips) each. A single
 //! send is a batch of one, so both go through the same rules:
 //! - the author must be a member (non-members learn nothing: "not found"); a direct
 //!   conversation with someone who blocked the author refuses it; a reply must point
@@ -19,7 +19,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, FromQueryResult, TransactionTrait};
+use sea_orm::{DatabaseConnection, FromQueryResult, TransactionTrait};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -133,29 +133,100 @@ impl From<sea_orm::DbErr> for Failure {
     }
 }
 
+/// One send after the first statement: whether it may go ahead, and if so the seqs its
+/// thread reserved (`last_seq` is the thread's newest after the batch) under the lock.
 #[derive(FromQueryResult)]
-struct Check {
+struct Checked {
     member: bool,
     blocked: bool,
     reply_ok: bool,
+    last_seq: Option<i64>,
+    reserved: Option<i32>,
+    member_count: Option<i32>,
+    at: Option<OffsetDateTime>,
 }
+
+/// The rules, then the seqs: each send's checks, and for the threads of the sends that pass
+/// them, the seqs reserved under the threads' row locks (taken in id order, so concurrent
+/// batches cannot deadlock). One statement.
+const CHECK_AND_RESERVE: &str = "
+    WITH r AS (
+      SELECT thread, author, NULLIF(reply, $4) AS reply, i
+      FROM unnest($1::uuid[], $2::uuid[], $3::uuid[]) WITH ORDINALITY AS r(thread, author, reply, i)),
+    c AS (
+      SELECT r.i, r.thread, (p.user_id IS NOT NULL) AS member,
+        COALESCE(t.kind = 'direct' AND EXISTS (
+           SELECT 1 FROM thread_participants q JOIN blocks b
+             ON b.blocker_id = q.user_id AND b.blocked_id = r.author
+           WHERE q.thread_id = r.thread AND q.user_id <> r.author), false) AS blocked,
+        (r.reply IS NULL OR EXISTS (
+           SELECT 1 FROM messages m WHERE m.id = r.reply AND m.thread_id = r.thread)) AS reply_ok
+      FROM r
+      LEFT JOIN threads t ON t.id = r.thread
+      LEFT JOIN thread_participants p
+        ON p.thread_id = r.thread AND p.user_id = r.author AND p.left_at IS NULL),
+    n AS (
+      SELECT thread AS id, count(*)::int AS n FROM c
+      WHERE member AND NOT blocked AND reply_ok GROUP BY thread),
+    locked AS (
+      SELECT t.id FROM threads t JOIN n ON n.id = t.id ORDER BY t.id FOR UPDATE OF t),
+    u AS (
+      UPDATE threads t SET last_seq = t.last_seq + n.n, last_activity_at = now()
+      FROM n, locked l
+      WHERE t.id = n.id AND l.id = n.id
+      RETURNING t.id, t.last_seq, n.n AS reserved, t.member_count, now() AS at)
+    SELECT c.member, c.blocked, c.reply_ok, u.last_seq, u.reserved, u.member_count, u.at
+    FROM c LEFT JOIN u ON u.id = c.thread AND c.member AND NOT c.blocked AND c.reply_ok
+    ORDER BY c.i";
+
+/// The messages and their events; the authors have read their own messages, and archived
+/// memberships of these threads come back (those rows are returned, one row with NULLs
+/// if there are none). One statement.
+const INSERT_AND_TOUCH: &str = "
+    WITH m AS (
+      INSERT INTO messages (id, thread_id, seq, author_id, content, reply_to_id, client_id, created_at)
+      SELECT id, thread_id, seq, author_id, content, NULLIF(reply_to_id, $8), NULLIF(client_id, ''), $9
+      FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::uuid[], $5::text[], $6::uuid[], $7::text[])
+        AS m(id, thread_id, seq, author_id, content, reply_to_id, client_id)
+      ON CONFLICT (author_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
+      RETURNING 1),
+    e AS (
+      INSERT INTO events (thread_id, kind, payload)
+      SELECT e.thread_id, $10, e.payload::json
+      FROM unnest($2::uuid[], $11::text[]) WITH ORDINALITY AS e(thread_id, payload, i)
+      ORDER BY e.i),
+    s AS (
+      SELECT thread_id, user_id, max(seq) AS seq
+      FROM unnest($2::uuid[], $4::uuid[], $3::bigint[]) AS s(thread_id, user_id, seq)
+      GROUP BY thread_id, user_id),
+    x AS (
+      SELECT q.thread_id, q.user_id, q.archived AND q.left_at IS NULL AS unarchived, s.seq
+      FROM s JOIN thread_participants q ON q.thread_id = s.thread_id AND q.user_id = s.user_id
+      UNION ALL
+      -- Usually nobody archived these threads: the partial index answers that at once.
+      SELECT q.thread_id, q.user_id, true, NULL
+      FROM thread_participants q
+      WHERE q.thread_id IN (SELECT thread_id FROM s) AND q.archived AND q.left_at IS NULL
+        AND NOT EXISTS (SELECT 1 FROM s WHERE s.thread_id = q.thread_id AND s.user_id = q.user_id)),
+    t AS (
+      UPDATE thread_participants p
+      SET archived = p.archived AND NOT x.unarchived,
+          read_seq = GREATEST(p.read_seq, COALESCE(x.seq, 0)),
+          delivered_seq = GREATEST(p.delivered_seq, COALESCE(x.seq, 0))
+      FROM x WHERE p.thread_id = x.thread_id AND p.user_id = x.user_id
+      RETURNING x.thread_id, x.user_id, x.unarchived)
+    SELECT (SELECT count(*) FROM m) AS inserted, t.thread_id, t.user_id
+    FROM (SELECT 1) one LEFT JOIN t ON t.unarchived";
 
 #[derive(FromQueryResult)]
-struct Seq {
-    id: Uuid,
-    last_seq: i64,
-    member_count: i32,
-    at: OffsetDateTime,
+struct Inserted {
+    inserted: i64,
+    thread_id: Option<Uuid>,
+    user_id: Option<Uuid>,
 }
 
-#[derive(FromQueryResult)]
-struct Unarchived {
-    thread_id: Uuid,
-    user_id: Uuid,
-}
-
-/// The batch in one transaction. Rule violations are per send (in the outcomes); a
-/// `Failure` means nothing was written.
+/// The batch in one transaction of two statements. Rule violations are per send (in the
+/// outcomes); a `Failure` means nothing was written.
 async fn write(
     db: &DatabaseConnection,
     sends: &[(User, NewMessage)],
@@ -177,22 +248,10 @@ async fn write(
         .iter()
         .map(|(_, n)| n.reply_to.unwrap_or(NONE))
         .collect();
-    let checks = Check::find_by_statement(stmt(
-        "SELECT (p.user_id IS NOT NULL) AS member,
-           COALESCE(t.kind = 'direct' AND EXISTS (
-              SELECT 1 FROM thread_participants q JOIN blocks b
-                ON b.blocker_id = q.user_id AND b.blocked_id = r.author
-              WHERE q.thread_id = r.thread AND q.user_id <> r.author), false) AS blocked,
-           (r.reply IS NULL OR EXISTS (
-              SELECT 1 FROM messages m WHERE m.id = r.reply AND m.thread_id = r.thread)) AS reply_ok
-         FROM (SELECT thread, author, NULLIF(reply, $4) AS reply, i
-               FROM unnest($1::uuid[], $2::uuid[], $3::uuid[]) WITH ORDINALITY AS r(thread, author, reply, i)) r
-         LEFT JOIN threads t ON t.id = r.thread
-         LEFT JOIN thread_participants p
-           ON p.thread_id = r.thread AND p.user_id = r.author AND p.left_at IS NULL
-         ORDER BY r.i",
+    let checked = Checked::find_by_statement(stmt(
+        CHECK_AND_RESERVE,
         [
-            threads_of.clone().into(),
+            threads_of.into(),
             authors.into(),
             replies.into(),
             NONE.into(),
@@ -200,74 +259,45 @@ async fn write(
     ))
     .all(&txn)
     .await?;
-    let mut outcomes: Vec<Option<Outcome>> = checks
-        .iter()
-        .map(|c| {
-            if !c.member {
-                Some(Err(AppError::NotFound("conversation")))
-            } else if c.blocked {
-                Some(Err(AppError::forbidden("you cannot message this user")))
-            } else if !c.reply_ok {
-                Some(Err(AppError::validation(
-                    "replyToId is not a message of this conversation",
-                )))
-            } else {
-                None
-            }
-        })
-        .collect();
-    if outcomes.len() != sends.len() {
+    if checked.len() != sends.len() {
         return Err(Failure::Db(AppError::Internal(anyhow::anyhow!(
             "send checks do not match the sends"
         ))));
     }
-    let todo: Vec<usize> = (0..sends.len())
-        .filter(|&i| outcomes[i].is_none())
-        .collect();
-    if todo.is_empty() {
-        txn.commit().await?;
-        return Ok(outcomes.into_iter().flatten().collect());
-    }
-
-    // Seqs, under the threads' row locks, taken in id order (so concurrent batches cannot
-    // deadlock).
-    let mut per_thread: HashMap<Uuid, i32> = HashMap::new();
-    for &i in &todo {
-        *per_thread.entry(sends[i].1.thread).or_default() += 1;
-    }
-    let mut ids: Vec<Uuid> = per_thread.keys().copied().collect();
-    ids.sort();
-    let counts: Vec<i32> = ids.iter().map(|id| per_thread[id]).collect();
-    let seqs: HashMap<Uuid, Seq> = Seq::find_by_statement(stmt(
-        "WITH locked AS (SELECT id FROM threads WHERE id = ANY($1) ORDER BY id FOR UPDATE)
-         UPDATE threads t SET last_seq = t.last_seq + c.n, last_activity_at = now()
-         FROM unnest($1::uuid[], $2::int[]) AS c(id, n), locked l
-         WHERE t.id = c.id AND l.id = c.id
-         RETURNING t.id, t.last_seq, t.member_count, now() AS at",
-        [ids.into(), counts.into()],
-    ))
-    .all(&txn)
-    .await?
-    .into_iter()
-    .map(|s| (s.id, s))
-    .collect();
+    let mut outcomes: Vec<Option<Outcome>> = Vec::with_capacity(sends.len());
     // Each thread's new messages take the seqs just reserved, in batch order.
-    let mut next: HashMap<Uuid, i64> = per_thread
-        .iter()
-        .map(|(t, n)| (*t, seqs.get(t).map_or(0, |s| s.last_seq) - i64::from(*n)))
-        .collect();
+    let mut next: HashMap<Uuid, i64> = HashMap::new();
     let mut columns = Columns::default();
-    let mut views = Vec::with_capacity(todo.len());
-    for &i in &todo {
-        let (author, new) = &sends[i];
-        let seq = next.entry(new.thread).or_default();
+    let mut views = Vec::new();
+    for (i, (c, (author, new))) in checked.iter().zip(sends).enumerate() {
+        let refused = if !c.member {
+            Some(AppError::NotFound("conversation"))
+        } else if c.blocked {
+            Some(AppError::forbidden("you cannot message this user"))
+        } else if !c.reply_ok {
+            Some(AppError::validation(
+                "replyToId is not a message of this conversation",
+            ))
+        } else {
+            None
+        };
+        if let Some(err) = refused {
+            outcomes.push(Some(Err(err)));
+            continue;
+        }
+        outcomes.push(None);
+        let (Some(last), Some(reserved), Some(member_count), Some(at)) =
+            (c.last_seq, c.reserved, c.member_count, c.at)
+        else {
+            return Err(Failure::Db(AppError::Internal(anyhow::anyhow!(
+                "thread lock missing"
+            ))));
+        };
+        let seq = next.entry(new.thread).or_insert(last - i64::from(reserved));
         *seq += 1;
-        let reserved = seqs
-            .get(&new.thread)
-            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("thread lock missing")))?;
-        let message = columns.push(author.id, new, *seq, reserved.at);
+        let message = columns.push(author.id, new, *seq, at);
         // Nobody else has read it or reacted yet.
-        let recipients = usize::try_from(reserved.member_count - 1).unwrap_or(0);
+        let recipients = usize::try_from(member_count - 1).unwrap_or(0);
         let view = assemble(
             message,
             author,
@@ -279,35 +309,25 @@ async fn write(
             .push(serde_json::to_string(&view).map_err(|e| AppError::Internal(e.into()))?);
         views.push((i, view));
     }
-    #[derive(FromQueryResult)]
-    struct Count {
-        n: i64,
+    if views.is_empty() {
+        txn.commit().await?;
+        return Ok(outcomes.into_iter().flatten().collect());
     }
-    let inserted = Count::find_by_statement(stmt(
-        "WITH m AS (
-           INSERT INTO messages (id, thread_id, seq, author_id, content, reply_to_id, client_id, created_at)
-           SELECT id, thread_id, seq, author_id, content, NULLIF(reply_to_id, $8), NULLIF(client_id, ''), $9
-           FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::uuid[], $5::text[], $6::uuid[], $7::text[])
-             AS m(id, thread_id, seq, author_id, content, reply_to_id, client_id)
-           ON CONFLICT (author_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
-           RETURNING 1),
-         e AS (
-           INSERT INTO events (thread_id, kind, payload)
-           SELECT e.thread_id, $10, e.payload::json
-           FROM unnest($2::uuid[], $11::text[]) WITH ORDINALITY AS e(thread_id, payload, i)
-           ORDER BY e.i)
-         SELECT count(*) AS n FROM m",
-        columns.values(),
-    ))
-    .one(&txn)
-    .await?
-    .map_or(0, |c| c.n);
-    if inserted != todo.len() as i64 {
+    let rows = Inserted::find_by_statement(stmt(INSERT_AND_TOUCH, columns.values()))
+        .all(&txn)
+        .await?;
+    if rows.first().map_or(0, |r| r.inserted) != views.len() as i64 {
         // A clientId was used before (or concurrently): nothing of this batch stays.
         txn.rollback().await?;
         return Err(Failure::ClientIdTaken);
     }
-    for (thread, users) in touch(&txn, &columns).await? {
+    let mut unarchived: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    for r in rows {
+        if let (Some(thread), Some(user)) = (r.thread_id, r.user_id) {
+            unarchived.entry(thread).or_default().push(user);
+        }
+    }
+    for (thread, users) in unarchived {
         threads::announce(&txn, thread, &users).await?;
     }
     txn.commit().await?;
@@ -383,43 +403,4 @@ impl Columns {
             self.payloads.clone().into(),
         ]
     }
-}
-
-/// The authors have read their own messages; archived memberships of these threads come
-/// back. Returns who was unarchived, per thread.
-async fn touch(
-    txn: &impl ConnectionTrait,
-    columns: &Columns,
-) -> std::result::Result<HashMap<Uuid, Vec<Uuid>>, Failure> {
-    let mut threads: Vec<Uuid> = columns.threads.clone();
-    threads.sort();
-    threads.dedup();
-    // Usually nobody archived these threads: the partial index answers that at once.
-    let unarchived = Unarchived::find_by_statement(stmt(
-        "UPDATE thread_participants SET archived = false
-         WHERE thread_id = ANY($1) AND archived AND left_at IS NULL
-         RETURNING thread_id, user_id",
-        [threads.into()],
-    ))
-    .all(txn)
-    .await?;
-    txn.execute_raw(stmt(
-        "UPDATE thread_participants p
-         SET read_seq = GREATEST(p.read_seq, s.seq), delivered_seq = GREATEST(p.delivered_seq, s.seq)
-         FROM (SELECT thread_id, user_id, max(seq) AS seq
-               FROM unnest($1::uuid[], $2::uuid[], $3::bigint[]) AS s(thread_id, user_id, seq)
-               GROUP BY thread_id, user_id) s
-         WHERE p.thread_id = s.thread_id AND p.user_id = s.user_id",
-        [
-            columns.threads.clone().into(),
-            columns.authors.clone().into(),
-            columns.seqs.clone().into(),
-        ],
-    ))
-    .await?;
-    let mut by_thread: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
-    for u in unarchived {
-        by_thread.entry(u.thread_id).or_default().push(u.user_id);
-    }
-    Ok(by_thread)
 }

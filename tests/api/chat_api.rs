@@ -453,6 +453,24 @@ async fn archiving_is_per_user_and_new_activity_brings_it_back() {
             .iter()
             .any(|t| t["id"] == thread["id"])
     );
+    // Writing in a conversation you archived brings it back too, read up to your message.
+    ok_json(
+        post(
+            &app,
+            &bob,
+            "/api/threads",
+            json!({"action": "archive", "threadId": thread["id"]}),
+        )
+        .await,
+    )
+    .await;
+    send(&app, &bob, &thread, "back").await;
+    let mine = threads(&app, &bob).await;
+    let back = mine
+        .iter()
+        .find(|t| t["id"] == thread["id"])
+        .expect("the thread is back in bob's list");
+    assert_eq!(back["unreadCount"], 0, "{back}");
 }
 
 #[tokio::test]
