@@ -106,7 +106,7 @@ impl Application {
         state.realtime.spawn(state.shutdown.clone());
 
         // HTTP/1.1 only: browsers speak HTTP/2 to a TLS proxy in front, not to us, and an
-        // HTTP/1 connection is what an idle stream costs in memory (see BENCHMARKS).
+        // HTTP/1 connection is what an idle stream costs in memory (README, Benchmarks).
         let mut builder = http1::Builder::new();
         builder
             .timer(TokioTimer::new())

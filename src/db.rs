@@ -13,7 +13,7 @@ use crate::config::Config;
 const MIGRATION_LOCK: i64 = 0x00C0_FAB0_0001;
 
 pub async fn connect_and_migrate(config: &Config) -> anyhow::Result<DatabaseConnection> {
-    let url = config.database_url.expose();
+    let url = &connection_url(config.database_url.expose());
     create_database_if_missing(url).await?;
     let mut options = ConnectOptions::new(url.to_owned());
     options
@@ -87,6 +87,34 @@ async fn create_database_if_missing(url: &str) -> anyhow::Result<()> {
 }
 
 /// The database a `DATABASE_URL` names.
+/// `url`, with `sslmode=disable` added when it names a loopback host and says nothing of
+/// TLS: encrypting traffic that never leaves the machine protects nothing, and costs every
+/// query a TLS record each way on both sides (PostgreSQL offers TLS by default, and the
+/// driver's default `prefer` takes it). Any `sslmode` given is kept as it is.
+pub fn connection_url(url: &str) -> String {
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        return url.to_owned();
+    };
+    let loopback = match parsed.host() {
+        // A `postgres:` URL's host is opaque to the parser: an address arrives as text.
+        Some(url::Host::Domain(d)) => {
+            d.eq_ignore_ascii_case("localhost")
+                || d.trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    if !loopback || parsed.query_pairs().any(|(k, _)| k == "sslmode") {
+        return url.to_owned();
+    }
+    parsed.query_pairs_mut().append_pair("sslmode", "disable");
+    parsed.into()
+}
+
 pub fn database_name(url: &str) -> Option<String> {
     let parsed = url::Url::parse(url).ok()?;
     let name = parsed.path().trim_start_matches('/');
@@ -96,4 +124,35 @@ pub fn database_name(url: &str) -> Option<String> {
 /// A PostgreSQL statement with positional (`$1`) parameters.
 pub fn stmt(sql: &str, values: impl IntoIterator<Item = sea_orm::Value>) -> Statement {
     Statement::from_sql_and_values(sea_orm::DbBackend::Postgres, sql, values)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::connection_url;
+
+    #[test]
+    fn loopback_connections_skip_tls_unless_asked_for() {
+        for (given, used) in [
+            (
+                "postgres://postgres@127.0.0.1:5432/confab",
+                "postgres://postgres@127.0.0.1:5432/confab?sslmode=disable",
+            ),
+            (
+                "postgres://u@localhost/db?application_name=x",
+                "postgres://u@localhost/db?application_name=x&sslmode=disable",
+            ),
+            (
+                "postgres://u@[::1]/db",
+                "postgres://u@[::1]/db?sslmode=disable",
+            ),
+            (
+                "postgres://u@127.0.0.1/db?sslmode=require",
+                "postgres://u@127.0.0.1/db?sslmode=require",
+            ),
+            ("postgres://u@db.internal/db", "postgres://u@db.internal/db"),
+            ("postgres://u@10.0.0.5/db", "postgres://u@10.0.0.5/db"),
+        ] {
+            assert_eq!(connection_url(given), used, "{given}");
+        }
+    }
 }
