@@ -56,14 +56,6 @@ pub enum Sent {
 
 pub type Outcome = Result<(MessageView, Sent)>;
 
-/// Sends one message.
-pub async fn send(db: &DatabaseConnection, author: &User, new: NewMessage) -> Outcome {
-    send_many(db, vec![(author.clone(), new)])
-        .await
-        .pop()
-        .unwrap_or_else(|| Err(AppError::Internal(anyhow::anyhow!("a send vanished"))))
-}
-
 /// Sends every `(author, message)`; the outcomes come back in the same order.
 pub async fn send_many(db: &DatabaseConnection, sends: Vec<(User, NewMessage)>) -> Vec<Outcome> {
     if sends.len() > 1 {

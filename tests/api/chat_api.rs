@@ -416,16 +416,19 @@ async fn archiving_is_per_user_and_new_activity_brings_it_back() {
     let (ana, _) = app.user("ana").await;
     let (bob, bob_user) = app.user("bob").await;
     let thread = dm(&app, &ana, &bob_user).await;
-    ok_json(
-        post(
-            &app,
-            &bob,
-            "/api/threads",
-            json!({"action": "archive", "threadId": thread["id"]}),
+    let archive = || async {
+        ok_json(
+            post(
+                &app,
+                &bob,
+                "/api/threads",
+                json!({"action": "archive", "threadId": thread["id"]}),
+            )
+            .await,
         )
-        .await,
-    )
-    .await;
+        .await
+    };
+    archive().await;
     assert!(
         threads(&app, &bob)
             .await
@@ -454,16 +457,7 @@ async fn archiving_is_per_user_and_new_activity_brings_it_back() {
             .any(|t| t["id"] == thread["id"])
     );
     // Writing in a conversation you archived brings it back too, read up to your message.
-    ok_json(
-        post(
-            &app,
-            &bob,
-            "/api/threads",
-            json!({"action": "archive", "threadId": thread["id"]}),
-        )
-        .await,
-    )
-    .await;
+    archive().await;
     send(&app, &bob, &thread, "back").await;
     let mine = threads(&app, &bob).await;
     let back = mine

@@ -300,16 +300,16 @@ pub async fn dm(app: &TestApp, c: &Client, other: &Value) -> Value {
 }
 
 pub async fn send(app: &TestApp, c: &Client, thread: &Value, content: &str) -> Value {
-    ok_json(
-        post(
-            app,
-            c,
-            "/api/messages",
-            json!({"threadId": thread["id"], "content": content}),
-        )
-        .await,
+    send_body(
+        app,
+        c,
+        json!({"threadId": thread["id"], "content": content}),
     )
     .await
+}
+
+async fn send_body(app: &TestApp, c: &Client, body: Value) -> Value {
+    ok_json(post(app, c, "/api/messages", body).await).await
 }
 
 pub async fn threads(app: &TestApp, c: &Client) -> Vec<Value> {
@@ -455,14 +455,10 @@ pub async fn send_as(
     content: &str,
     client_id: &str,
 ) -> Value {
-    ok_json(
-        post(
-            app,
-            c,
-            "/api/messages",
-            json!({"threadId": thread["id"], "content": content, "clientId": client_id}),
-        )
-        .await,
+    send_body(
+        app,
+        c,
+        json!({"threadId": thread["id"], "content": content, "clientId": client_id}),
     )
     .await
 }
