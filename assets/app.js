@@ -34,8 +34,41 @@ function setConnection(state) {
   el.textContent = LABELS[state];
 }
 
+// Whether a stream ever started. Until then the extension is not in charge: its reconnects
+// begin with the first stream, so a first request that fails (an error status, no answer,
+// no headers in time) is tried again here, with backoff, until one starts.
+let started = false;
+let firstTries = 0;
+let firstRetry;
+let firstInFlight = false;
+// Headers come at once from a healthy server: waiting a minute (htmx's default) is too long.
+htmx.config.sse = { connectTimeout: 10_000, ...htmx.config.sse };
+
+function connectAgain() {
+  const el = live();
+  clearTimeout(firstRetry);
+  if (started || firstInFlight || !el?.isConnected) return;
+  htmx.ajax("GET", el.getAttribute("hx-sse:connect"), { source: el, timeout: htmx.config.sse.connectTimeout });
+}
+
+document.addEventListener("htmx:before:request", (event) => {
+  if (event.target === live()) firstInFlight = !started;
+});
+document.addEventListener("htmx:after:request", (event) => {
+  // Only answers that are not a stream get here; an error page is not for #live.
+  if (event.target === live() && !started) event.preventDefault();
+});
+document.addEventListener("htmx:finally:request", (event) => {
+  if (event.target !== live() || started) return;
+  firstInFlight = false;
+  setConnection(navigator.onLine ? "reconnecting" : "offline");
+  const delay = Math.min(500 * 2 ** firstTries++, 30_000) * (0.7 + 0.6 * Math.random());
+  firstRetry = setTimeout(connectAgain, delay);
+});
+
 document.addEventListener("htmx:sse:before:connection", (event) => {
   if (event.target !== live()) return;
+  started = true;
   const attempt = event.detail?.connection?.attempt ?? 0;
   streaming = false;
   setConnection(!navigator.onLine ? "offline" : attempt > 0 ? "reconnecting" : "connecting");
@@ -59,6 +92,7 @@ document.addEventListener("htmx:sse:close", (event) => {
 window.addEventListener("offline", () => setConnection("offline"));
 window.addEventListener("online", () => {
   setConnection(streaming ? "connected" : "reconnecting");
+  connectAgain();
   flushOutbox();
   markRead();
 });

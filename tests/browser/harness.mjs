@@ -62,10 +62,25 @@ export async function launch() {
   });
 }
 
+/** What happened to each page's live-stream requests, by label, for failure reports. */
+const streamLog = new Map();
+const started = Date.now();
+
+function watchStreams(page, label) {
+  const lines = [];
+  streamLog.set(label, lines);
+  const note = (text) => lines.push(`${((Date.now() - started) / 1000).toFixed(2)} s ${text}`);
+  const isStream = (request) => new URL(request.url()).pathname === "/events";
+  page.on("request", (r) => isStream(r) && note(`GET ${new URL(r.url()).search}`));
+  page.on("response", (r) => isStream(r.request()) && note(`→ ${r.status()} ${r.headers()["content-type"] ?? ""}`));
+  page.on("requestfailed", (r) => isStream(r) && note(`→ failed: ${r.failure()?.errorText}`));
+}
+
 /** A new tab of `person`, watched for console errors. */
 export async function newPage(person, label) {
   const page = await person.context.newPage();
   page.setDefaultTimeout(PATIENCE);
+  watchStreams(page, label);
   page.on("console", (msg) => {
     if (msg.type() === "error") record(label, msg.text());
   });
@@ -124,6 +139,7 @@ export async function step(name, body) {
     await body();
   } catch (err) {
     console.log(`not ok ${name}`);
+    for (const [label, lines] of streamLog) console.log(`${label}'s /events requests:\n  ${lines.join("\n  ") || "none"}`);
     await screenshots("failure");
     throw err;
   }

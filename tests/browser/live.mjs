@@ -246,6 +246,51 @@ async function scenario(browser) {
     await screenshots("6-restart");
   });
 
+  await step("a page whose scripts come late and whose first connections fail still goes live", async () => {
+    const page = await newPage(ana, "ana-retry");
+    show("ana-retry", page);
+    // The stream extension arriving after htmx has started must not leave the page without a stream.
+    const extension = "**/assets/vendor/hx-sse.min.js";
+    await page.route(extension, async (route) => {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await route.continue();
+    });
+    await page.addInitScript(() => {
+      window.__states = [];
+      document.addEventListener("DOMContentLoaded", () => {
+        const el = document.getElementById("connection");
+        new MutationObserver(() => __states.push(el.textContent)).observe(el, { childList: true, characterData: true, subtree: true });
+      });
+    });
+    const events = (url) => url.pathname === "/events";
+    let tries = 0;
+    // An error page first (with a stream element of its own, which must not be swapped in),
+    // then no answer at all, then the server.
+    const failTwice = (route) => {
+      tries++;
+      if (tries === 1) {
+        return route.fulfill({ status: 503, contentType: "text/html", body: '<div id="live" hx-sse:connect="/events"></div>busy' });
+      }
+      return tries === 2 ? route.abort("connectionrefused") : route.fallback();
+    };
+    await expectingNetworkErrors("the first connections fail on purpose", async () => {
+      await page.route(events, failTwice);
+      await page.goto(`${BASE}/chats/${dm}`);
+      await live(page, "ana's new page");
+    });
+    const states = await page.evaluate(() => __states);
+    check(states.includes("reconnecting…"), `the indicator went ${JSON.stringify(states)}, never "reconnecting…"`);
+    const text = "seen by a page that connected late";
+    await sendByClick(bobChat, text);
+    await stored(page, "ana's new page", [text]);
+    await deliveredOnce(B(), A(), [text]);
+    sent.push(text);
+    check(tries === 3, `the page asked for its stream ${tries} times, not 3 (two failures, then one stream)`);
+    await page.unroute(events, failTwice);
+    await page.unroute(extension);
+    await page.close();
+  });
+
   await step("presence: the other shows online while their page is open, then last seen", async () => {
     await until(ana.page, "bob shown online", () => __t.presence()?.online, null, {
       describe: () => JSON.stringify(__t.presence()),
