@@ -24,6 +24,7 @@ pub mod config;
 pub mod db;
 pub mod entities;
 pub mod error;
+pub mod eventlog;
 pub mod realtime;
 pub mod telemetry;
 pub mod web;

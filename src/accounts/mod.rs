@@ -20,7 +20,7 @@ use crate::{
     config::Registration,
     entities::users::{self, SystemRole},
     error::{AppError, Result},
-    realtime::registry::Revocation,
+    eventlog::{self, Revocation},
 };
 
 pub type User = users::Model;
@@ -266,7 +266,7 @@ pub async fn admin_update(
     if updated.deactivated_at.is_some() {
         PgSessionStore::delete_user_sessions(db, updated.id, None).await?;
         // Their token streams close too.
-        crate::auth::revoked(db, updated.id, Revocation::All).await?;
+        eventlog::revoke(db, updated.id, Revocation::All).await?;
     }
     Ok(updated)
 }

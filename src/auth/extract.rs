@@ -7,8 +7,9 @@ use axum::{
 use tower_sessions::Session;
 use uuid::Uuid;
 
+use super::Credential;
 use super::{SESSION_USER_KEY, tokens};
-use crate::{accounts::User, app::AppState, error::AppError, realtime::registry::Credential};
+use crate::{accounts::User, app::AppState, error::AppError};
 
 /// How the caller proved who they are.
 #[derive(Clone, Debug)]

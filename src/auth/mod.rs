@@ -13,17 +13,13 @@ pub use extract::{CurrentUser, MaybeUser};
 /// Session key holding the logged-in user's id.
 pub const SESSION_USER_KEY: &str = "user_id";
 
-use sea_orm::ConnectionTrait;
 use sha2::{Digest, Sha256};
 use tower_sessions::{Session, session::Id};
 use uuid::Uuid;
 
 use crate::{
     error::{AppError, Result},
-    realtime::{
-        log::{self, Kind, Scope},
-        registry::Revocation,
-    },
+    eventlog::Revocation,
 };
 
 /// Logs `user` into `session`: a fresh session id (no fixation) and a fresh CSRF token.
@@ -55,9 +51,24 @@ pub fn session_digest(id: &Id) -> String {
     hash[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Records, in the caller's transaction, that some of `user`'s credentials ended: their
-/// open streams close as soon as the log reaches this point.
-pub async fn revoked(conn: &impl ConnectionTrait, user: Uuid, which: Revocation) -> Result<()> {
-    log::append(conn, Scope::User(user), Kind::AuthRevoked, &which).await?;
-    Ok(())
+/// How a stream's client proved who it is, so ending that credential ends the stream.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Credential {
+    /// A session, by a digest of its id (the id itself is a secret).
+    Session(String),
+    /// An API token, by its id.
+    Token(Uuid),
+}
+
+impl Credential {
+    /// Whether `revocation` ends this credential.
+    pub fn is_revoked_by(&self, revocation: &Revocation) -> bool {
+        match (revocation, self) {
+            (Revocation::All, _) => true,
+            (Revocation::Session(a), Self::Session(b)) => a == b,
+            (Revocation::Token(a), Self::Token(b)) => a == b,
+            (Revocation::SessionsExcept(keep), Self::Session(s)) => keep.as_ref() != Some(s),
+            _ => false,
+        }
+    }
 }

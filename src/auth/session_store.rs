@@ -14,7 +14,10 @@ use tower_sessions::{
 use uuid::Uuid;
 
 use super::SESSION_USER_KEY;
-use crate::{entities::sessions, realtime::registry::Revocation};
+use crate::{
+    entities::sessions,
+    eventlog::{self, Revocation},
+};
 
 #[derive(Clone, Debug)]
 pub struct PgSessionStore {
@@ -40,7 +43,7 @@ impl PgSessionStore {
         }
         let deleted = delete.exec(&txn).await?.rows_affected;
         let keep = keep.map(super::session_digest);
-        super::revoked(&txn, user, Revocation::SessionsExcept(keep)).await?;
+        eventlog::revoke(&txn, user, Revocation::SessionsExcept(keep)).await?;
         txn.commit().await?;
         Ok(deleted)
     }
@@ -137,7 +140,7 @@ impl SessionStore for PgSessionStore {
         .map_err(backend)?
         .and_then(|o| o.user_id);
         if let Some(user) = owner {
-            super::revoked(&txn, user, Revocation::Session(super::session_digest(id)))
+            eventlog::revoke(&txn, user, Revocation::Session(super::session_digest(id)))
                 .await
                 .map_err(|e| session_store::Error::Backend(e.to_string()))?;
         }

@@ -10,11 +10,10 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::revoked;
 use crate::{
     entities::{api_tokens, users},
     error::{AppError, Result},
-    realtime::registry::Revocation,
+    eventlog::{self, Revocation},
 };
 
 const PREFIX: &str = "cfb_";
@@ -80,7 +79,7 @@ pub async fn revoke(db: &DatabaseConnection, user: Uuid, id: Uuid) -> Result<()>
     if result.rows_affected == 0 {
         return Err(AppError::NotFound("token"));
     }
-    revoked(&txn, user, Revocation::Token(id)).await?;
+    eventlog::revoke(&txn, user, Revocation::Token(id)).await?;
     txn.commit().await?;
     Ok(())
 }

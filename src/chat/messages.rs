@@ -20,7 +20,7 @@ use crate::{
     db::stmt,
     entities::{messages, reactions, threads::ThreadKind},
     error::{AppError, Result},
-    realtime::log::{self, Kind, Scope},
+    eventlog::{self, Kind, Scope},
 };
 
 pub const DEFAULT_PAGE: u64 = 50;
@@ -280,7 +280,7 @@ pub async fn edit(
     .await?
     .ok_or(AppError::NotFound("message"))?;
     let view = view(&txn, &updated).await?;
-    log::append(
+    eventlog::append(
         &txn,
         Scope::Thread(updated.thread_id),
         Kind::MessageUpdated,
@@ -323,7 +323,7 @@ pub async fn delete(db: &DatabaseConnection, actor: &User, id: Uuid) -> Result<(
         [id.into()],
     ))
     .await?;
-    log::append(
+    eventlog::append(
         &txn,
         Scope::Thread(message.thread_id),
         Kind::MessageDeleted,

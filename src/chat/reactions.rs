@@ -9,7 +9,7 @@ use crate::{
     accounts::User,
     db::stmt,
     error::{AppError, Result},
-    realtime::log::{self, Kind, Scope},
+    eventlog::{self, Kind, Scope},
 };
 
 /// Distinct emoji one message may carry.
@@ -60,7 +60,7 @@ pub async fn set(
     };
     let view = messages::view(&txn, &row).await?;
     if changed > 0 {
-        log::append(
+        eventlog::append(
             &txn,
             Scope::Thread(row.thread_id),
             Kind::MessageUpdated,

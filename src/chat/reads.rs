@@ -10,7 +10,7 @@ use crate::{
     db::stmt,
     entities::messages,
     error::{AppError, Result},
-    realtime::log::{self, Kind, Scope},
+    eventlog::{self, Kind, Scope},
 };
 
 #[derive(FromQueryResult)]
@@ -62,7 +62,7 @@ pub async fn mark_read(
         .await?;
         if let Some(id) = message_at(&txn, thread, seq).await? {
             let payload = json!({ "threadId": thread, "userId": actor.id, "messageId": id });
-            log::append(&txn, Scope::Thread(thread), Kind::Read, &payload).await?;
+            eventlog::append(&txn, Scope::Thread(thread), Kind::Read, &payload).await?;
         }
         threads::announce(&txn, thread, &[actor.id]).await?;
     }
@@ -101,22 +101,26 @@ pub async fn record_deliveries(
         n: i64,
     }
     let per_member = Count::find_by_statement(stmt(
-        "WITH input AS (
+        &format!(
+            "WITH input AS (
            SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[]) AS i(thread_id, user_id, seq)),
          moved AS (
            UPDATE thread_participants p SET delivered_seq = i.seq FROM input i
            WHERE p.thread_id = i.thread_id AND p.user_id = i.user_id
              AND p.left_at IS NULL AND p.delivered_seq < i.seq AND p.read_seq < i.seq
            RETURNING p.thread_id, p.user_id, p.delivered_seq),
-         written AS (
-           INSERT INTO events (thread_id, kind, payload)
-           SELECT m.thread_id, 'delivered',
-                  json_build_object('threadId', m.thread_id, 'userId', m.user_id, 'messageId', msg.id)
-           FROM moved m
-           JOIN threads t ON t.id = m.thread_id AND t.member_count <= $4
-           JOIN messages msg ON msg.thread_id = m.thread_id AND msg.seq = m.delivered_seq
-           RETURNING 1)
+         written AS ({} RETURNING 1)
          SELECT count(*) AS n FROM written",
+            eventlog::insert_sql(
+                Kind::Delivered,
+                "SELECT m.thread_id, NULL::uuid AS user_id,
+                   json_build_object('threadId', m.thread_id, 'userId', m.user_id,
+                                     'messageId', msg.id) AS payload
+                 FROM moved m
+                 JOIN threads t ON t.id = m.thread_id AND t.member_count <= $4
+                 JOIN messages msg ON msg.thread_id = m.thread_id AND msg.seq = m.delivered_seq"
+            )
+        ),
         [
             threads.to_vec().into(),
             users.to_vec().into(),
@@ -131,7 +135,8 @@ pub async fn record_deliveries(
     large.sort();
     large.dedup();
     let everyone = Count::find_by_statement(stmt(
-        "WITH reached AS (
+        &format!(
+            "WITH reached AS (
            SELECT t.id, (SELECT min(GREATEST(p.delivered_seq, p.read_seq)) FROM thread_participants p
                          WHERE p.thread_id = t.id AND p.left_at IS NULL) AS upto
            FROM threads t WHERE t.id = ANY($1) AND t.member_count > $2),
@@ -139,13 +144,17 @@ pub async fn record_deliveries(
            UPDATE threads t SET delivered_upto = r.upto FROM reached r
            WHERE t.id = r.id AND r.upto > t.delivered_upto
            RETURNING t.id, t.delivered_upto),
-         written AS (
-           INSERT INTO events (thread_id, kind, payload)
-           SELECT m.id, 'delivered',
-                  json_build_object('threadId', m.id, 'userId', NULL, 'messageId', msg.id)
-           FROM moved m JOIN messages msg ON msg.thread_id = m.id AND msg.seq = m.delivered_upto
-           RETURNING 1)
+         written AS ({} RETURNING 1)
          SELECT count(*) AS n FROM written",
+            eventlog::insert_sql(
+                Kind::Delivered,
+                "SELECT m.id AS thread_id, NULL::uuid AS user_id,
+                   json_build_object('threadId', m.id, 'userId', NULL, 'messageId', msg.id)
+                     AS payload
+                 FROM moved m
+                 JOIN messages msg ON msg.thread_id = m.id AND msg.seq = m.delivered_upto"
+            )
+        ),
         [large.into(), PER_MEMBER_RECEIPTS_UP_TO.into()],
     ))
     .one(conn)

@@ -17,7 +17,10 @@
 //! If a batch fails as a whole (a concurrent send with the same `clientId` won a race, or
 //! the database refused), each send is retried alone, so one send never fails another.
 
-use std::collections::{HashMap, HashSet};
+use std::{
+    collections::{HashMap, HashSet},
+    sync::LazyLock,
+};
 
 use sea_orm::{DatabaseConnection, FromQueryResult, TransactionTrait};
 use time::OffsetDateTime;
@@ -34,11 +37,8 @@ use crate::{
     db::stmt,
     entities::messages,
     error::{AppError, Result},
-    realtime::log::Kind,
+    eventlog::{self, Kind, NONE},
 };
-
-/// Stands for "none" in uuid arrays (which cannot hold NULL here); never a message id.
-const NONE: Uuid = Uuid::nil();
 
 pub struct NewMessage {
     pub thread: Uuid,
@@ -174,7 +174,15 @@ const CHECK_AND_RESERVE: &str = "
 /// The messages and their events; the authors have read their own messages, and archived
 /// memberships of these threads come back (those rows are returned, one row with NULLs
 /// if there are none). One statement.
-const INSERT_AND_TOUCH: &str = "
+static INSERT_AND_TOUCH: LazyLock<String> = LazyLock::new(|| {
+    let events = eventlog::insert_sql(
+        Kind::MessageCreated,
+        "SELECT e.thread_id, NULL::uuid AS user_id, e.payload::json AS payload
+         FROM unnest($2::uuid[], $10::text[]) WITH ORDINALITY AS e(thread_id, payload, i)
+         ORDER BY e.i",
+    );
+    format!(
+        "
     WITH m AS (
       INSERT INTO messages (id, thread_id, seq, author_id, content, reply_to_id, client_id, created_at)
       SELECT id, thread_id, seq, author_id, content, NULLIF(reply_to_id, $8), NULLIF(client_id, ''), $9
@@ -182,11 +190,7 @@ const INSERT_AND_TOUCH: &str = "
         AS m(id, thread_id, seq, author_id, content, reply_to_id, client_id)
       ON CONFLICT (author_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
       RETURNING 1),
-    e AS (
-      INSERT INTO events (thread_id, kind, payload)
-      SELECT e.thread_id, $10, e.payload::json
-      FROM unnest($2::uuid[], $11::text[]) WITH ORDINALITY AS e(thread_id, payload, i)
-      ORDER BY e.i),
+    e AS ({events}),
     s AS (
       SELECT thread_id, user_id, max(seq) AS seq
       FROM unnest($2::uuid[], $4::uuid[], $3::bigint[]) AS s(thread_id, user_id, seq)
@@ -208,7 +212,9 @@ const INSERT_AND_TOUCH: &str = "
       FROM x WHERE p.thread_id = x.thread_id AND p.user_id = x.user_id
       RETURNING x.thread_id, x.user_id, x.unarchived)
     SELECT (SELECT count(*) FROM m) AS inserted, t.thread_id, t.user_id
-    FROM (SELECT 1) one LEFT JOIN t ON t.unarchived";
+    FROM (SELECT 1) one LEFT JOIN t ON t.unarchived"
+    )
+});
 
 #[derive(FromQueryResult)]
 struct Inserted {
@@ -305,7 +311,7 @@ async fn write(
         txn.commit().await?;
         return Ok(outcomes.into_iter().flatten().collect());
     }
-    let rows = Inserted::find_by_statement(stmt(INSERT_AND_TOUCH, columns.values()))
+    let rows = Inserted::find_by_statement(stmt(&INSERT_AND_TOUCH, columns.values()))
         .all(&txn)
         .await?;
     if rows.first().map_or(0, |r| r.inserted) != views.len() as i64 {
@@ -391,7 +397,6 @@ impl Columns {
             self.client_ids.clone().into(),
             NONE.into(),
             self.at.into(),
-            Kind::MessageCreated.as_str().into(),
             self.payloads.clone().into(),
         ]
     }

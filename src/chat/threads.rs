@@ -18,7 +18,7 @@ use crate::{
     db::stmt,
     entities::{threads::ThreadKind, users},
     error::{AppError, Result},
-    realtime::log::{self, Kind, Scope},
+    eventlog::{self, Kind, Scope},
 };
 
 /// Most members a group may have.
@@ -231,9 +231,9 @@ pub async fn view(conn: &impl ConnectionTrait, thread: Uuid, viewer: Uuid) -> Re
 /// changes that concern a few people, such as archiving or reading).
 pub async fn announce(txn: &DatabaseTransaction, thread: Uuid, users: &[Uuid]) -> Result<()> {
     for (user, view) in views_for(txn, thread, users).await? {
-        log::append(
+        eventlog::append(
             txn,
-            Scope::UserThread(user, thread),
+            Scope::UserThread { user, thread },
             Kind::ThreadUpdated,
             &view,
         )
@@ -245,7 +245,7 @@ pub async fn announce(txn: &DatabaseTransaction, thread: Uuid, users: &[Uuid]) -
 /// Tells every member that the thread changed (name or members): one event, which each
 /// member's stream turns into the thread as that member sees it.
 async fn changed(txn: &DatabaseTransaction, thread: Uuid) -> Result<()> {
-    log::append(
+    eventlog::append(
         txn,
         Scope::Thread(thread),
         Kind::ThreadChanged,
@@ -444,7 +444,7 @@ pub async fn join_open_rooms(txn: &DatabaseTransaction, user: Uuid) -> Result<()
     for room in rooms {
         insert_members(txn, room.id, &[user], "member").await?;
         announce(txn, room.id, &[user]).await?;
-        log::append(
+        eventlog::append(
             txn,
             Scope::Thread(room.id),
             Kind::MembersChanged,
@@ -532,9 +532,9 @@ async fn depart(txn: &DatabaseTransaction, thread: Uuid, user: Uuid) -> Result<(
     ))
     .await?;
     recount(txn, thread).await?;
-    log::append(
+    eventlog::append(
         txn,
-        Scope::UserThread(user, thread),
+        Scope::UserThread { user, thread },
         Kind::ThreadRemoved,
         &serde_json::json!({ "id": thread }),
     )

@@ -8,41 +8,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::log::Position;
-
-/// The stream-facing event names (DESIGN.md §5), plus the heartbeat.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Topic {
-    MessageCreated,
-    MessageUpdated,
-    MessageDeleted,
-    ThreadUpdated,
-    ThreadRemoved,
-    Read,
-    Delivered,
-    Typing,
-    Presence,
-    Reset,
-    Heartbeat,
-}
-
-impl Topic {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::MessageCreated => "message.created",
-            Self::MessageUpdated => "message.updated",
-            Self::MessageDeleted => "message.deleted",
-            Self::ThreadUpdated => "thread.updated",
-            Self::ThreadRemoved => "thread.removed",
-            Self::Read => "read",
-            Self::Delivered => "delivered",
-            Self::Typing => "typing",
-            Self::Presence => "presence",
-            Self::Reset => "reset",
-            Self::Heartbeat => "heartbeat",
-        }
-    }
-}
+use crate::eventlog::{Kind, Position};
 
 /// A new message's place, for delivery receipts.
 #[derive(Clone, Copy, Debug)]
@@ -55,7 +21,7 @@ pub struct MessageMeta {
 pub struct Delivery {
     /// `None` for ephemeral events (typing, presence) and the heartbeat: they carry no id.
     pub position: Option<Position>,
-    pub topic: Topic,
+    pub kind: Kind,
     pub thread_id: Option<Uuid>,
     /// The user the event is about, who does not need it (the typist, the receipt's
     /// owner); `None` when everyone gets it.
@@ -75,7 +41,7 @@ pub type Item = Arc<Delivery>;
 pub static HEARTBEAT: LazyLock<Item> = LazyLock::new(|| {
     Arc::new(Delivery {
         position: None,
-        topic: Topic::Heartbeat,
+        kind: Kind::Heartbeat,
         thread_id: None,
         subject: None,
         message: None,
@@ -90,7 +56,7 @@ impl Delivery {
     /// `json` must be one line (serde_json's compact output always is).
     pub fn new(
         position: Option<Position>,
-        topic: Topic,
+        kind: Kind,
         thread_id: Option<Uuid>,
         json: &str,
     ) -> Self {
@@ -101,7 +67,7 @@ impl Delivery {
             frame.put_u8(b'\n');
         }
         frame.put_slice(b"event: ");
-        frame.put_slice(topic.as_str().as_bytes());
+        frame.put_slice(kind.as_str().as_bytes());
         frame.put_slice(b"\ndata: ");
         let start = frame.len();
         // One line per SSE `data:` field: never let a stray newline split the frame.
@@ -113,7 +79,7 @@ impl Delivery {
         let frame = frame.freeze();
         Self {
             position,
-            topic,
+            kind,
             thread_id,
             subject: None,
             message: None,
@@ -150,7 +116,7 @@ mod tests {
     fn frames_carry_id_event_and_one_data_line() {
         let d = Delivery::new(
             Some(Position { xid: 7, id: 3 }),
-            Topic::MessageCreated,
+            Kind::MessageCreated,
             None,
             "{\"a\":\"x\"}",
         );
@@ -159,7 +125,7 @@ mod tests {
             b"id: 7-3\nevent: message.created\ndata: {\"a\":\"x\"}\n\n"
         );
         assert_eq!(&d.data[..], b"{\"a\":\"x\"}");
-        let ephemeral = Delivery::new(None, Topic::Typing, None, "{}\r\n{}");
+        let ephemeral = Delivery::new(None, Kind::Typing, None, "{}\r\n{}");
         assert_eq!(&ephemeral.frame[..], b"event: typing\ndata: {}{}\n\n");
     }
 }

@@ -20,7 +20,6 @@
 
 pub mod bus;
 pub mod delivery;
-pub mod log;
 mod members;
 pub mod presence;
 mod receipts;
@@ -45,20 +44,21 @@ use uuid::Uuid;
 
 use self::{
     bus::{Audience, Bus, Ephemeral},
-    delivery::{Delivery, Topic},
-    log::Position,
+    delivery::Delivery,
     members::Members,
     presence::Presence,
     receipts::Receipts,
-    registry::{Credential, Departures, Registry},
+    registry::{Departures, Registry},
     stream::{Guard, Start, Subscription},
 };
 use crate::{
     accounts::{Status, User},
+    auth::Credential,
     chat,
     config::Config,
     db::stmt,
     error::Result,
+    eventlog::{self, Kind, Position},
 };
 
 /// At most one typing notice per user and thread in this interval.
@@ -277,16 +277,16 @@ impl Realtime {
         let tailer_at = *rt.tailer_at.lock().expect("tailer position lock");
         let start = match (resume.map(Position::parse), tailer_at) {
             (None, Some(at)) => Start::Live(at),
-            (None, None) => Start::Live(log::head(&rt.db).await?),
+            (None, None) => Start::Live(eventlog::head(&rt.db).await?),
             (Some(Some(p)), _) => {
-                let head = log::head(&rt.db).await?;
+                let head = eventlog::head(&rt.db).await?;
                 if p <= head && !rt.pruned_past(p).await? {
                     Start::Resume(p)
                 } else {
                     Start::Reset(head)
                 }
             }
-            (Some(None), _) => Start::Reset(log::head(&rt.db).await?),
+            (Some(None), _) => Start::Reset(eventlog::head(&rt.db).await?),
         };
         Ok(Subscription {
             guard,
@@ -310,7 +310,7 @@ impl Realtime {
             };
         }
         let message = Ephemeral {
-            topic: Topic::Typing.as_str().into(),
+            topic: Kind::Typing.as_str().into(),
             audience: Audience::Thread { thread },
             subject: user.id,
             data: serde_json::json!({
@@ -378,7 +378,7 @@ impl Inner {
 
     /// A stream sent `item` to `user`: count it, and receipt a new message.
     fn delivered(&self, user: Uuid, item: &Delivery) {
-        if item.topic == Topic::Heartbeat {
+        if item.kind == Kind::Heartbeat {
             return;
         }
         self.metrics.delivered.increment(1);
@@ -394,13 +394,14 @@ impl Inner {
     }
 
     async fn pruned_past(&self, p: Position) -> Result<bool> {
-        Ok(log::pruned_upto(&self.db).await?.is_some_and(|q| p < q))
+        Ok(eventlog::pruned_upto(&self.db)
+            .await?
+            .is_some_and(|q| p < q))
     }
 
     async fn deliver_ephemeral(&self, message: &Ephemeral) {
-        let topic = match message.topic.as_str() {
-            "typing" => Topic::Typing,
-            "presence" => Topic::Presence,
+        let kind = match Kind::parse(&message.topic) {
+            Some(kind @ (Kind::Typing | Kind::Presence)) => kind,
             _ => return,
         };
         let (thread, members) = match &message.audience {
@@ -413,7 +414,7 @@ impl Inner {
             },
             Audience::Users { users } => (None, Arc::new(users.iter().copied().collect())),
         };
-        let item = Delivery::new(None, topic, thread, &message.data)
+        let item = Delivery::new(None, kind, thread, &message.data)
             .about(message.subject)
             .shared();
         self.settle(self.registry.deliver_to_members(&members, &item));
@@ -483,7 +484,7 @@ impl Inner {
             return;
         };
         let message = Ephemeral {
-            topic: Topic::Presence.as_str().into(),
+            topic: Kind::Presence.as_str().into(),
             audience: Audience::Users { users: audience },
             subject: user,
             data,
@@ -511,7 +512,7 @@ impl Inner {
         let before = OffsetDateTime::now_utc() - self.settings.retention;
         const AT_ONCE: u64 = 5_000;
         loop {
-            match log::prune(&self.db, before, AT_ONCE).await {
+            match eventlog::prune(&self.db, before, AT_ONCE).await {
                 Ok(AT_ONCE) => continue,
                 Ok(_) => break,
                 Err(err) => {

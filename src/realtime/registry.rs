@@ -14,43 +14,11 @@ use std::{
     },
 };
 
-use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use super::delivery::{HEARTBEAT, Item};
-
-/// How a stream's client proved who it is, so ending that credential ends the stream.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Credential {
-    /// A session, by a digest of its id (the id itself is a secret).
-    Session(String),
-    /// An API token, by its id.
-    Token(Uuid),
-}
-
-/// Which of a user's streams to close (the payload of an `auth.revoked` event).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "revoke", content = "which", rename_all = "camelCase")]
-pub enum Revocation {
-    All,
-    Session(String),
-    Token(Uuid),
-    /// Every session but one (a password change keeps the caller's own session).
-    SessionsExcept(Option<String>),
-}
-
-impl Revocation {
-    pub fn matches(&self, credential: &Credential) -> bool {
-        match (self, credential) {
-            (Self::All, _) => true,
-            (Self::Session(a), Credential::Session(b)) => a == b,
-            (Self::Token(a), Credential::Token(b)) => a == b,
-            (Self::SessionsExcept(keep), Credential::Session(s)) => keep.as_ref() != Some(s),
-            _ => false,
-        }
-    }
-}
+use crate::{auth::Credential, eventlog::Revocation};
 
 struct Subscriber {
     id: u64,
@@ -206,7 +174,7 @@ impl Registry {
         let mut out = Departures::default();
         if let Some(list) = users.get_mut(&user) {
             let before = list.len();
-            list.retain(|s| !which.matches(&s.credential));
+            list.retain(|s| !s.credential.is_revoked_by(which));
             self.streams
                 .fetch_sub((before - list.len()) as u64, Ordering::Relaxed);
             if list.is_empty() {
@@ -238,10 +206,10 @@ impl Registry {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::realtime::delivery::{Delivery, Topic};
+    use crate::{eventlog::Kind, realtime::delivery::Delivery};
 
     fn item() -> Item {
-        Delivery::new(None, Topic::Typing, None, "{}").shared()
+        Delivery::new(None, Kind::Typing, None, "{}").shared()
     }
 
     #[test]
@@ -290,7 +258,7 @@ mod tests {
         let (tx2, mut rx2) = mpsc::channel(4);
         registry.add(me, Credential::Token(Uuid::nil()), tx1);
         registry.add(other, Credential::Token(Uuid::nil()), tx2);
-        let typing = Delivery::new(None, Topic::Typing, None, "{}")
+        let typing = Delivery::new(None, Kind::Typing, None, "{}")
             .about(me)
             .shared();
         registry.deliver_to_members(&[me, other].into(), &typing);

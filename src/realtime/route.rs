@@ -5,11 +5,8 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{
-    delivery::{Delivery, Item, MessageMeta, Topic},
-    log::{Kind, LoggedEvent, Position},
-    registry::Revocation,
-};
+use super::delivery::{Delivery, Item, MessageMeta};
+use crate::eventlog::{Kind, Life, LoggedEvent, Position, Revocation};
 
 pub enum Route {
     /// For the thread's members at delivery time (but the item's subject).
@@ -51,7 +48,7 @@ pub fn route(e: &LoggedEvent) -> Route {
     let Some(kind) = e.kind else {
         return Route::Ignore;
     };
-    let topic = match kind {
+    match kind {
         Kind::AuthRevoked => {
             return match (e.user_id, serde_json::from_str(&e.payload)) {
                 (Some(user), Ok(which)) => Route::Revoke(user, which),
@@ -68,16 +65,11 @@ pub fn route(e: &LoggedEvent) -> Route {
                     written_at: e.created_at,
                 });
         }
-        Kind::MessageCreated => Topic::MessageCreated,
-        Kind::MessageUpdated => Topic::MessageUpdated,
-        Kind::MessageDeleted => Topic::MessageDeleted,
-        Kind::ThreadUpdated => Topic::ThreadUpdated,
-        Kind::ThreadRemoved => Topic::ThreadRemoved,
-        Kind::Read => Topic::Read,
-        Kind::Delivered => Topic::Delivered,
-    };
+        _ if kind.life() != Life::Logged => return Route::Ignore,
+        _ => {}
+    }
     let mut delivery =
-        Delivery::new(Some(e.position), topic, e.thread_id, &e.payload).written(e.created_at);
+        Delivery::new(Some(e.position), kind, e.thread_id, &e.payload).written(e.created_at);
     match kind {
         Kind::MessageCreated => {
             if let Ok(meta) = serde_json::from_str::<CreatedMeta>(&e.payload) {

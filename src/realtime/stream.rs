@@ -15,13 +15,16 @@ use uuid::Uuid;
 
 use super::{
     Inner, Realtime,
-    delivery::{Delivery, HELLO, Item, Topic},
-    log::{self, Position},
-    registry::Credential,
+    delivery::{Delivery, HELLO, Item},
     route::{Route, route},
     tailer::thread_updated,
 };
-use crate::{chat::threads, error::Result};
+use crate::{
+    auth::Credential,
+    chat::threads,
+    error::Result,
+    eventlog::{self, Kind, Position},
+};
 
 const REPLAY_BATCH: u64 = 500;
 
@@ -93,7 +96,7 @@ impl Subscription {
             let mut last = match start {
                 Start::Live(p) => p,
                 Start::Reset(p) => {
-                    let reset = Delivery::new(Some(p), Topic::Reset, None, "{}");
+                    let reset = Delivery::new(Some(p), Kind::Reset, None, "{}");
                     if let Some(bytes) = render.render(&reset).await {
                         yield Ok(bytes);
                     }
@@ -160,7 +163,7 @@ async fn replay(
     credential: &Credential,
     after: Position,
 ) -> Result<Replayed> {
-    let batch = log::read_for_user(&rt.db, user, after, REPLAY_BATCH).await?;
+    let batch = eventlog::read_for_user(&rt.db, user, after, REPLAY_BATCH).await?;
     let mut out = Replayed {
         done: (batch.events.len() as u64) < REPLAY_BATCH,
         items: Vec::with_capacity(batch.events.len()),
@@ -188,7 +191,7 @@ async fn replay(
                     );
                 }
             }
-            Route::Revoke(_, which) if which.matches(credential) => {
+            Route::Revoke(_, which) if credential.is_revoked_by(&which) => {
                 out.revoked = true;
                 break;
             }

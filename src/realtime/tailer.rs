@@ -9,11 +9,14 @@ use tokio_util::sync::CancellationToken;
 
 use super::{
     Inner,
-    delivery::{Delivery, Topic},
-    log::{self, LoggedEvent, Position},
+    delivery::Delivery,
     route::{Route, route},
 };
-use crate::{chat::threads, error::Result};
+use crate::{
+    chat::threads,
+    error::Result,
+    eventlog::{self, Kind, LoggedEvent, Position},
+};
 
 const BATCH: u64 = 500;
 /// Wait before looking again when committed events wait behind an older transaction;
@@ -44,7 +47,7 @@ async fn run(rt: &Inner, stop: CancellationToken) {
     let mut at = match resumed {
         Some(p) => p,
         None => loop {
-            match log::head(&rt.db).await {
+            match eventlog::head(&rt.db).await {
                 Ok(p) => break p,
                 Err(err) => {
                     tracing::warn!(%err, "the tailer cannot read the log head; retrying");
@@ -60,7 +63,7 @@ async fn run(rt: &Inner, stop: CancellationToken) {
     let mut held_back_wait = HELD_BACK_RETRY;
     loop {
         let mut again = Some(rt.settings.poll);
-        match log::read_after(&rt.db, at, BATCH).await {
+        match eventlog::read_after(&rt.db, at, BATCH).await {
             Ok(batch) => {
                 let full = batch.events.len() as u64 == BATCH;
                 for event in batch.events {
@@ -153,7 +156,7 @@ pub(super) fn thread_updated(
     let json = serde_json::to_string(view).map_err(|e| anyhow::anyhow!(e))?;
     Ok(Delivery::new(
         Some(position),
-        Topic::ThreadUpdated,
+        Kind::ThreadUpdated,
         Some(view.id),
         &json,
     ))

@@ -4,7 +4,7 @@
 
 use std::{collections::HashMap, time::Duration};
 
-use confab::realtime::log::{Kind, Position, read_after};
+use confab::eventlog::{Kind, Position, read_after};
 use sea_orm::Database;
 use serde_json::{Value, json};
 

@@ -18,7 +18,7 @@ use crate::{
     app::AppState,
     auth::{CurrentUser, csrf},
     error::AppError,
-    realtime::log,
+    eventlog,
 };
 
 /// What every page's layout needs: the viewer (if any), the CSRF token for its forms, and
@@ -45,7 +45,7 @@ impl FromRequestParts<AppState> for PageCtx {
             .await
             .map_err(|(_, msg)| AppError::Internal(anyhow::anyhow!(msg)))?;
         let live_from = match &user {
-            Some(_) => Some(log::head(&state.db).await?.to_string()),
+            Some(_) => Some(eventlog::head(&state.db).await?.to_string()),
             None => None,
         };
         Ok(Self {

@@ -27,11 +27,8 @@ use crate::{
     chat::{self, MessageView, ThreadView},
     entities::threads::ThreadKind,
     error::{AppError, Result},
-    realtime::{
-        delivery::{Delivery, Topic},
-        log::Position,
-        stream::Render,
-    },
+    eventlog::{Kind, Position},
+    realtime::{delivery::Delivery, stream::Render},
     web::{
         api::live::{resume_from, sse_response},
         extract::Query,
@@ -92,18 +89,18 @@ struct PageRender {
 
 impl Render for PageRender {
     async fn render(&mut self, item: &Delivery) -> Option<Bytes> {
-        match item.topic {
-            Topic::Heartbeat | Topic::Presence | Topic::Reset => return Some(item.frame.clone()),
-            Topic::Typing if self.list || self.shows(item.thread_id) => {
+        match item.kind {
+            Kind::Heartbeat | Kind::Presence | Kind::Reset => return Some(item.frame.clone()),
+            Kind::Typing if self.list || self.shows(item.thread_id) => {
                 return Some(item.frame.clone());
             }
-            Topic::Typing => return None,
+            Kind::Typing => return None,
             _ => {}
         }
         let html = match self.html(item).await {
             Ok(html) => html,
             Err(err) => {
-                tracing::warn!(%err, topic = item.topic.as_str(), "rendering a live update failed");
+                tracing::warn!(%err, kind = item.kind.as_str(), "rendering a live update failed");
                 String::new()
             }
         };
@@ -128,10 +125,10 @@ impl PageRender {
     async fn html(&mut self, item: &Delivery) -> Result<String> {
         let mut out = String::new();
         let shown = self.shows(item.thread_id);
-        match item.topic {
-            Topic::MessageCreated | Topic::MessageUpdated if shown => {
+        match item.kind {
+            Kind::MessageCreated | Kind::MessageUpdated if shown => {
                 let view: MessageView = parse(&item.data)?;
-                let created = item.topic == Topic::MessageCreated;
+                let created = item.kind == Kind::MessageCreated;
                 let html = message_html(view, self.viewer, &self.csrf, self.is_group(), !created)?;
                 if created {
                     out.push_str(&format!(
@@ -141,7 +138,7 @@ impl PageRender {
                     out.push_str(&html);
                 }
             }
-            Topic::MessageDeleted if shown => {
+            Kind::MessageDeleted if shown => {
                 #[derive(Deserialize)]
                 struct Deleted {
                     id: Uuid,
@@ -157,7 +154,7 @@ impl PageRender {
                     true,
                 )?);
             }
-            Topic::Read | Topic::Delivered if shown => {
+            Kind::Read | Kind::Delivered if shown => {
                 if let Some(thread) = item.thread_id {
                     let mine = chat::messages::recent_by(
                         &self.state.db,
@@ -171,7 +168,7 @@ impl PageRender {
                     }
                 }
             }
-            Topic::ThreadUpdated if shown => {
+            Kind::ThreadUpdated if shown => {
                 let view: ThreadView = parse(&item.data)?;
                 let t = self.item(view, false).await;
                 let heading = ChatHeading {
@@ -180,7 +177,7 @@ impl PageRender {
                 };
                 out.push_str(&render(&heading)?);
             }
-            Topic::ThreadRemoved if shown => {
+            Kind::ThreadRemoved if shown => {
                 out.push_str(
                     "<div id=\"composer\" class=\"composer closed muted\" hx-swap-oob=\"true\">\
                      You are no longer a member of this conversation.</div>",
@@ -199,13 +196,13 @@ impl PageRender {
         let Some(thread) = item.thread_id else {
             return Ok(());
         };
-        let view = match item.topic {
-            Topic::ThreadRemoved => {
+        let view = match item.kind {
+            Kind::ThreadRemoved => {
                 out.push_str(&format!("<div hx-swap-oob=\"delete:#t-{thread}\"></div>"));
                 return Ok(());
             }
-            Topic::ThreadUpdated => parse::<ThreadView>(&item.data)?,
-            Topic::MessageCreated | Topic::MessageUpdated | Topic::MessageDeleted => {
+            Kind::ThreadUpdated => parse::<ThreadView>(&item.data)?,
+            Kind::MessageCreated | Kind::MessageUpdated | Kind::MessageDeleted => {
                 match chat::threads::view(&self.state.db, thread, self.viewer).await {
                     Ok(view) => view,
                     Err(AppError::NotFound(_)) => return Ok(()),
@@ -218,7 +215,7 @@ impl PageRender {
             out.push_str(&format!("<div hx-swap-oob=\"delete:#t-{thread}\"></div>"));
             return Ok(());
         }
-        let bump = item.topic == Topic::MessageCreated;
+        let bump = item.kind == Kind::MessageCreated;
         let t = self.item(view, bump).await;
         out.push_str(&format!(
             "<div hx-swap-oob=\"afterbegin:#threads\">{}</div>",
