@@ -10,7 +10,6 @@ use hyper_util::{
     rt::{TokioIo, TokioTimer},
     server::graceful::GracefulShutdown,
 };
-use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
@@ -23,22 +22,8 @@ use crate::{
     db,
     realtime::Realtime,
     web,
+    web::AppState,
 };
-
-/// Everything a request handler may need; cheap to clone.
-#[derive(Clone)]
-pub struct AppState {
-    pub db: DatabaseConnection,
-    pub config: Arc<Config>,
-    pub limiters: Arc<Limiters>,
-    /// Cancelled when the server begins shutting down; long-lived streams end on it.
-    pub shutdown: CancellationToken,
-    pub metrics: metrics_exporter_prometheus::PrometheusHandle,
-    /// Live delivery: the tailer, open streams, typing and presence.
-    pub realtime: Realtime,
-    /// Writes sent messages in batches.
-    pub writer: Writer,
-}
 
 pub struct Application {
     listener: TcpListener,

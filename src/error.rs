@@ -53,6 +53,10 @@ impl AppError {
     pub fn conflict(msg: impl Into<String>) -> Self {
         Self::Conflict(msg.into())
     }
+    /// A server error that "cannot happen": an invariant broke.
+    pub fn internal(msg: impl std::fmt::Display) -> Self {
+        Self::Internal(anyhow::anyhow!("{msg}"))
+    }
 
     pub fn status(&self) -> StatusCode {
         match self {
@@ -71,11 +75,23 @@ impl AppError {
     }
 }
 
-impl From<sea_orm::DbErr> for AppError {
-    fn from(err: sea_orm::DbErr) -> Self {
-        Self::Internal(err.into())
-    }
+/// Failures of the layers below that are the server's fault, never the caller's.
+macro_rules! internal_from {
+    ($($source:ty),* $(,)?) => {
+        $(impl From<$source> for AppError {
+            fn from(err: $source) -> Self {
+                Self::Internal(err.into())
+            }
+        })*
+    };
 }
+
+internal_from!(
+    sea_orm::DbErr,
+    askama::Error,
+    serde_json::Error,
+    tower_sessions::session::Error,
+);
 
 impl From<sea_orm::TransactionError<AppError>> for AppError {
     fn from(err: sea_orm::TransactionError<AppError>) -> Self {

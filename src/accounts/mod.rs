@@ -5,8 +5,8 @@ pub mod fields;
 mod view;
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, Set, SqlErr, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set, SqlErr, TransactionTrait,
     sea_query::{Expr, ExprTrait, Func},
 };
 use time::OffsetDateTime;
@@ -36,11 +36,14 @@ pub struct NewAccount {
 const REGISTRATION_LOCK: i64 = 0x00C0_FAB0_0002;
 
 /// Creates an account. The first account becomes OWNER and may always register; after it,
-/// `Registration::Closed` refuses newcomers.
+/// `Registration::Closed` refuses newcomers. `welcome` runs in the same transaction once
+/// the user row exists (the chat layer puts the newcomer in its open rooms), so an account
+/// never exists half set up.
 pub async fn register(
     db: &DatabaseConnection,
     new: NewAccount,
     registration: Registration,
+    welcome: impl AsyncFnOnce(&DatabaseTransaction, &User) -> Result<()>,
 ) -> Result<User> {
     let hash = password::hash(new.password.into_inner()).await?;
     let txn = db.begin().await?;
@@ -83,7 +86,7 @@ pub async fn register(
         Some(SqlErr::UniqueConstraintViolation(_)) => AppError::conflict("that username is taken"),
         _ => e.into(),
     })?;
-    crate::chat::threads::join_open_rooms(&txn, user.id).await?;
+    welcome(&txn, &user).await?;
     txn.commit().await?;
     Ok(user)
 }
@@ -203,10 +206,6 @@ pub async fn list_all(db: &DatabaseConnection) -> Result<Vec<User>> {
         .await?)
 }
 
-pub fn is_admin(user: &User) -> bool {
-    matches!(user.system_role, SystemRole::Owner | SystemRole::Admin)
-}
-
 /// What an admin may change about another user.
 #[derive(Debug, Default)]
 pub struct AdminChange {
@@ -223,7 +222,7 @@ pub async fn admin_update(
     target_id: Uuid,
     change: AdminChange,
 ) -> Result<User> {
-    if !is_admin(actor) {
+    if !actor.system_role.may_administer() {
         return Err(AppError::forbidden("only admins can manage users"));
     }
     let target = find(db, target_id)

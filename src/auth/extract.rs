@@ -1,15 +1,19 @@
 //! `CurrentUser`: the caller, from `Authorization: Bearer` or the session cookie.
 
 use axum::{
-    extract::{FromRequestParts, OptionalFromRequestParts},
+    extract::{FromRef, FromRequestParts, OptionalFromRequestParts},
     http::{header, request::Parts},
 };
+use sea_orm::{DatabaseConnection, EntityTrait};
 use tower_sessions::Session;
 use uuid::Uuid;
 
 use super::Credential;
 use super::{SESSION_USER_KEY, tokens};
-use crate::{accounts::User, app::AppState, error::AppError};
+use crate::{
+    entities::users::{self, Model as User},
+    error::AppError,
+};
 
 /// How the caller proved who they are.
 #[derive(Clone, Debug)]
@@ -51,7 +55,12 @@ impl CurrentUser {
 }
 
 /// Resolves the caller; `Ok(None)` when no credentials were presented.
-async fn resolve(parts: &mut Parts, state: &AppState) -> Result<Option<CurrentUser>, AppError> {
+async fn resolve<S>(parts: &mut Parts, state: &S) -> Result<Option<CurrentUser>, AppError>
+where
+    S: Send + Sync,
+    DatabaseConnection: FromRef<S>,
+{
+    let db = DatabaseConnection::from_ref(state);
     if let Some(auth) = parts.headers.get(header::AUTHORIZATION) {
         let token = auth
             .to_str()
@@ -59,7 +68,7 @@ async fn resolve(parts: &mut Parts, state: &AppState) -> Result<Option<CurrentUs
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim)
             .ok_or_else(|| AppError::Unauthenticated("malformed Authorization header".into()))?;
-        return match tokens::authenticate(&state.db, token).await? {
+        return match tokens::authenticate(&db, token).await? {
             Some((user, token)) => Ok(Some(CurrentUser {
                 user,
                 via: AuthVia::Token(token),
@@ -70,32 +79,29 @@ async fn resolve(parts: &mut Parts, state: &AppState) -> Result<Option<CurrentUs
     let Ok(session) = Session::from_request_parts(parts, state).await else {
         return Ok(None);
     };
-    let Some(user_id) = session
-        .get::<Uuid>(SESSION_USER_KEY)
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?
-    else {
+    let Some(user_id) = session.get::<Uuid>(SESSION_USER_KEY).await? else {
         return Ok(None);
     };
-    match crate::accounts::find(&state.db, user_id).await? {
+    match users::Entity::find_by_id(user_id).one(&db).await? {
         Some(user) if user.deactivated_at.is_none() => Ok(Some(CurrentUser {
             user,
             via: AuthVia::Session(session),
         })),
         _ => {
-            session
-                .flush()
-                .await
-                .map_err(|e| AppError::Internal(e.into()))?;
+            session.flush().await?;
             Ok(None)
         }
     }
 }
 
-impl FromRequestParts<AppState> for CurrentUser {
+impl<S> FromRequestParts<S> for CurrentUser
+where
+    S: Send + Sync,
+    DatabaseConnection: FromRef<S>,
+{
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
         if let Some(user) = parts.extensions.get::<CurrentUser>() {
             return Ok(user.clone());
         }
@@ -105,14 +111,15 @@ impl FromRequestParts<AppState> for CurrentUser {
     }
 }
 
-impl OptionalFromRequestParts<AppState> for CurrentUser {
+impl<S> OptionalFromRequestParts<S> for CurrentUser
+where
+    S: Send + Sync,
+    DatabaseConnection: FromRef<S>,
+{
     type Rejection = AppError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Option<Self>, AppError> {
-        match <CurrentUser as FromRequestParts<AppState>>::from_request_parts(parts, state).await {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Option<Self>, AppError> {
+        match <CurrentUser as FromRequestParts<S>>::from_request_parts(parts, state).await {
             Ok(user) => Ok(Some(user)),
             Err(AppError::Unauthorized | AppError::Unauthenticated(_)) => Ok(None),
             Err(e) => Err(e),
@@ -126,13 +133,16 @@ pub type MaybeUser = Option<CurrentUser>;
 /// A logged-in OWNER or ADMIN.
 pub struct AdminUser(pub CurrentUser);
 
-impl FromRequestParts<AppState> for AdminUser {
+impl<S> FromRequestParts<S> for AdminUser
+where
+    S: Send + Sync,
+    DatabaseConnection: FromRef<S>,
+{
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let user =
-            <CurrentUser as FromRequestParts<AppState>>::from_request_parts(parts, state).await?;
-        if !crate::accounts::is_admin(&user.user) {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        let user = <CurrentUser as FromRequestParts<S>>::from_request_parts(parts, state).await?;
+        if !user.user.system_role.may_administer() {
             return Err(AppError::forbidden("this page is for admins"));
         }
         Ok(Self(user))

@@ -18,37 +18,35 @@ use tower_sessions::{Session, session::Id};
 use uuid::Uuid;
 
 use crate::{
+    entities::users::SystemRole,
     error::{AppError, Result},
     eventlog::Revocation,
 };
 
 /// Logs `user` into `session`: a fresh session id (no fixation) and a fresh CSRF token.
 pub async fn start_session(session: &Session, user: Uuid) -> Result<()> {
-    let internal = |e: tower_sessions::session::Error| AppError::Internal(e.into());
-    session.cycle_id().await.map_err(internal)?;
-    session
-        .insert(SESSION_USER_KEY, user)
-        .await
-        .map_err(internal)?;
-    session
-        .remove::<String>(csrf::SESSION_KEY)
-        .await
-        .map_err(internal)?;
+    session.cycle_id().await?;
+    session.insert(SESSION_USER_KEY, user).await?;
+    session.remove::<String>(csrf::SESSION_KEY).await?;
     Ok(())
 }
 
 /// Ends the session: its row is deleted and the cookie cleared.
 pub async fn end_session(session: &Session) -> Result<()> {
-    session
-        .flush()
-        .await
-        .map_err(|e| AppError::Internal(e.into()))
+    session.flush().await.map_err(AppError::from)
 }
 
 /// How streams refer to a session: a digest, since the id itself is the secret cookie.
 pub fn session_digest(id: &Id) -> String {
     let hash = Sha256::digest(id.to_string().as_bytes());
     hash[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl SystemRole {
+    /// OWNER and ADMIN manage users; MEMBER does not.
+    pub fn may_administer(self) -> bool {
+        matches!(self, Self::Owner | Self::Admin)
+    }
 }
 
 /// How a stream's client proved who it is, so ending that credential ends the stream.

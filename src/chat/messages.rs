@@ -106,7 +106,7 @@ pub async fn views(
     rows.into_iter()
         .map(|m| {
             let author = authors.get(&m.author_id).ok_or_else(|| {
-                AppError::Internal(anyhow::anyhow!("author {} missing", m.author_id))
+                AppError::internal(format_args!("author {} missing", m.author_id))
             })?;
             let status = pointers.status(m.author_id, m.seq);
             let reactions = by_message.remove(&m.id).unwrap_or_default();
@@ -167,7 +167,7 @@ pub async fn view(conn: &impl ConnectionTrait, message: &messages::Model) -> Res
     views(conn, message.thread_id, vec![message.clone()])
         .await?
         .pop()
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("message view vanished")))
+        .ok_or_else(|| AppError::internal("message view vanished"))
 }
 
 /// Finds a message the viewer may see (a member of its thread); "not found" otherwise.
@@ -298,7 +298,7 @@ pub async fn delete(db: &DatabaseConnection, actor: &User, id: Uuid) -> Result<(
     let (message, member) = visible(&txn, actor.id, id).await?;
     let allowed = message.author_id == actor.id
         || (member.is_admin() && member.kind == ThreadKind::Group)
-        || accounts::is_admin(actor);
+        || actor.system_role.may_administer();
     if !allowed {
         return Err(AppError::forbidden(
             "only the author or an admin can delete a message",

@@ -83,14 +83,12 @@ async fn one(db: &DatabaseConnection, send: (User, NewMessage)) -> Outcome {
     match write(db, &sends).await {
         Ok(mut outcomes) => outcomes
             .pop()
-            .unwrap_or_else(|| Err(AppError::Internal(anyhow::anyhow!("a send vanished")))),
+            .unwrap_or_else(|| Err(AppError::internal("a send vanished"))),
         Err(Failure::ClientIdTaken) => {
             let [(author, new)] = &sends;
             let existing = by_client_id(db, author.id, new.client_id.as_deref())
                 .await?
-                .ok_or_else(|| {
-                    AppError::Internal(anyhow::anyhow!("clientId conflict without a row"))
-                })?;
+                .ok_or_else(|| AppError::internal("clientId conflict without a row"))?;
             Ok((view(db, &existing).await?, Sent::Existing))
         }
         Err(Failure::Db(err)) => Err(err),
@@ -116,6 +114,12 @@ impl std::fmt::Display for Failure {
 impl From<AppError> for Failure {
     fn from(err: AppError) -> Self {
         Self::Db(err)
+    }
+}
+
+impl From<serde_json::Error> for Failure {
+    fn from(err: serde_json::Error) -> Self {
+        Self::Db(err.into())
     }
 }
 
@@ -258,9 +262,9 @@ async fn write(
     .all(&txn)
     .await?;
     if checked.len() != sends.len() {
-        return Err(Failure::Db(AppError::Internal(anyhow::anyhow!(
-            "send checks do not match the sends"
-        ))));
+        return Err(Failure::Db(AppError::internal(
+            "send checks do not match the sends",
+        )));
     }
     let mut outcomes: Vec<Option<Outcome>> = Vec::with_capacity(sends.len());
     // Each thread's new messages take the seqs just reserved, in batch order.
@@ -287,9 +291,7 @@ async fn write(
         let (Some(last), Some(reserved), Some(member_count), Some(at)) =
             (c.last_seq, c.reserved, c.member_count, c.at)
         else {
-            return Err(Failure::Db(AppError::Internal(anyhow::anyhow!(
-                "thread lock missing"
-            ))));
+            return Err(Failure::Db(AppError::internal("thread lock missing")));
         };
         let seq = next.entry(new.thread).or_insert(last - i64::from(reserved));
         *seq += 1;
@@ -302,9 +304,7 @@ async fn write(
             Vec::new(),
             (DeliveryStatus::Sent, 0, recipients),
         );
-        columns
-            .payloads
-            .push(serde_json::to_string(&view).map_err(|e| AppError::Internal(e.into()))?);
+        columns.payloads.push(serde_json::to_string(&view)?);
         views.push((i, view));
     }
     if views.is_empty() {

@@ -1,11 +1,14 @@
-//! The public shapes of conversations and messages (DESIGN.md §5 `Thread`, `Message`).
+//! The public shapes of conversations and messages (the API's `Thread` and `Message`).
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::{accounts::UserView, entities::threads::ThreadKind};
+use crate::{
+    accounts::UserView,
+    entities::{thread_participants::ThreadRole, threads::ThreadKind},
+};
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -23,7 +26,7 @@ pub struct ThreadView {
     pub updated_at: OffsetDateTime,
     pub archived: bool,
     /// The viewer's role in the thread: `admin` or `member`.
-    pub role: String,
+    pub role: ThreadRole,
     /// The other person in a direct conversation.
     pub peer_id: Option<Uuid>,
 }

@@ -80,7 +80,7 @@ impl Writer {
 }
 
 fn unanswered() -> AppError {
-    AppError::Internal(anyhow::anyhow!("the message writer dropped a send"))
+    AppError::internal("the message writer dropped a send")
 }
 
 async fn write(db: &DatabaseConnection, jobs: Vec<Job>) {

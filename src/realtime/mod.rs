@@ -18,8 +18,10 @@
 //! - `receipts`: what streams delivered, folded into delivered pointers and events.
 //! - [`presence`]: online / last seen.
 
+mod announce;
 pub mod bus;
 pub mod delivery;
+mod jobs;
 mod members;
 pub mod presence;
 mod receipts;
@@ -27,6 +29,10 @@ pub mod registry;
 mod route;
 pub mod stream;
 mod tailer;
+mod typing;
+
+pub use announce::{PRESENCE_PUSH_UP_TO, PresenceView};
+pub use typing::TYPING_EVERY;
 
 use std::{
     collections::HashMap,
@@ -35,11 +41,9 @@ use std::{
 };
 
 use metrics::{Counter, Gauge, Histogram};
-use sea_orm::{DatabaseConnection, FromQueryResult};
-use serde::Serialize;
+use sea_orm::DatabaseConnection;
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use self::{
@@ -52,21 +56,11 @@ use self::{
     stream::{Guard, Start, Subscription},
 };
 use crate::{
-    accounts::{Status, User},
     auth::Credential,
-    chat,
     config::Config,
-    db::stmt,
     error::Result,
     eventlog::{self, Kind, Position},
 };
-
-/// At most one typing notice per user and thread in this interval.
-pub const TYPING_EVERY: Duration = Duration::from_secs(2);
-/// Presence changes are pushed to people who share a direct conversation or a group up to
-/// this size with the user; larger rooms ask (`GET /api/chat/presence`) instead of being
-/// told about everyone all the time.
-pub const PRESENCE_PUSH_UP_TO: i32 = 100;
 
 /// How the realtime part is tuned (from [`Config`]).
 #[derive(Clone, Debug)]
@@ -125,16 +119,6 @@ pub(crate) struct Inner {
     metrics: Metrics,
 }
 
-/// A user's presence (`presence` events and `GET /api/chat/presence`).
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct PresenceView {
-    pub user_id: Uuid,
-    pub status: Status,
-    #[serde(with = "time::serde::rfc3339::option")]
-    pub last_seen: Option<OffsetDateTime>,
-}
-
 impl Realtime {
     pub async fn new(db: DatabaseConnection, config: &Config) -> anyhow::Result<Self> {
         let namespace = crate::db::database_name(config.database_url.expose())
@@ -172,82 +156,6 @@ impl Realtime {
     /// Open streams on this instance.
     pub fn open_streams(&self) -> u64 {
         self.0.registry.len()
-    }
-
-    /// Starts the background work (tailer, heartbeat, receipts, presence, pruning); it
-    /// all ends, and every stream closes, when `stop` is cancelled.
-    pub fn spawn(&self, stop: CancellationToken) {
-        tokio::spawn(tailer::supervise(self.0.clone(), stop.clone()));
-        self.every(&stop, self.0.settings.heartbeat, |rt| async move {
-            rt.settle(rt.registry.heartbeat());
-        });
-        self.every(&stop, receipts::FLUSH_EVERY, |rt| async move {
-            match rt.receipts.flush(&rt.db).await {
-                Ok(true) => rt.bus.ring(),
-                Ok(false) => {}
-                Err(err) => tracing::warn!(%err, "recording delivery receipts failed"),
-            }
-        });
-        self.every(&stop, Duration::from_secs(1), |rt| async move {
-            rt.sweep().await;
-        });
-        self.every(&stop, presence::REFRESH_EVERY, |rt| async move {
-            rt.presence.refresh_shared().await;
-        });
-        let prune_every = (self.0.settings.retention / 4)
-            .clamp(Duration::from_millis(200), Duration::from_secs(600));
-        self.every(&stop, prune_every, |rt| async move {
-            rt.prune().await;
-        });
-        if let Some(mut rx) = self.0.arrivals.1.lock().expect("arrivals lock").take() {
-            // One at a time: a thousand clients connecting at once should not take the
-            // whole connection pool to announce themselves.
-            let rt = self.0.clone();
-            tokio::spawn(async move {
-                while let Some(user) = rx.recv().await {
-                    if rt.presence.share_arrival(user).await {
-                        rt.announce_presence(user, true).await;
-                    }
-                }
-            });
-        }
-        if let Some(rx) = self.0.ephemeral.1.lock().expect("ephemeral lock").take() {
-            let rt = self.0.clone();
-            tokio::spawn(async move {
-                let mut rx = rx;
-                while let Some(message) = rx.recv().await {
-                    rt.deliver_ephemeral(&message).await;
-                }
-            });
-        }
-        let bus = self.0.bus.clone();
-        let tx = self.0.ephemeral.0.clone();
-        tokio::spawn(bus.run(tx, stop.clone()));
-        let rt = self.0.clone();
-        tokio::spawn(async move {
-            stop.cancelled().await;
-            rt.registry.close_all();
-        });
-    }
-
-    fn every<F, Fut>(&self, stop: &CancellationToken, period: Duration, job: F)
-    where
-        F: Fn(Arc<Inner>) -> Fut + Send + 'static,
-        Fut: std::future::Future<Output = ()> + Send,
-    {
-        let rt = self.0.clone();
-        let stop = stop.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(period);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            tick.tick().await;
-            loop {
-                tokio::select! {
-                    _ = tick.tick() => job(rt.clone()).await,
-                    () = stop.cancelled() => break,
-                }
-            }
-        });
     }
 
     /// Registers a stream for `user` and decides where it starts: from now, after
@@ -294,66 +202,6 @@ impl Realtime {
             start,
             credential,
         })
-    }
-
-    /// Tells the thread's other members that `user` is typing (at most every
-    /// [`TYPING_EVERY`]); "not found" for non-members.
-    pub async fn typing(&self, user: &User, thread: Uuid) -> Result<()> {
-        let rt = &self.0;
-        chat::threads::membership(&rt.db, thread, user.id).await?;
-        {
-            let mut typing = rt.typing.lock().expect("typing lock");
-            let now = Instant::now();
-            match typing.get(&(user.id, thread)) {
-                Some(at) if now.duration_since(*at) < TYPING_EVERY => return Ok(()),
-                _ => typing.insert((user.id, thread), now),
-            };
-        }
-        let message = Ephemeral {
-            topic: Kind::Typing.as_str().into(),
-            audience: Audience::Thread { thread },
-            subject: user.id,
-            data: serde_json::json!({
-                "threadId": thread, "userId": user.id, "name": user.display_name,
-            })
-            .to_string(),
-        };
-        rt.deliver_ephemeral(&message).await;
-        rt.bus.publish(&message).await;
-        Ok(())
-    }
-
-    /// A presence heartbeat from a client without a stream (`online` false ends it).
-    pub async fn heartbeat(&self, user: Uuid, online: bool) {
-        let rt = &self.0;
-        let connected = rt.registry.is_connected(user);
-        if rt.presence.heartbeat(user, online, connected) && rt.presence.share_arrival(user).await {
-            rt.announce_presence(user, true).await;
-        }
-    }
-
-    /// The presence of each of `users`.
-    pub async fn presence_of(&self, users: &[User]) -> Vec<PresenceView> {
-        let ids: Vec<Uuid> = users.iter().map(|u| u.id).collect();
-        let online = self.0.presence.online_among(&ids).await;
-        users
-            .iter()
-            .map(|u| PresenceView {
-                user_id: u.id,
-                status: Status::online(online.contains(&u.id)),
-                last_seen: u.last_seen_at,
-            })
-            .collect()
-    }
-
-    /// Which of `users` are online.
-    pub async fn online_among(&self, users: &[Uuid]) -> std::collections::HashSet<Uuid> {
-        self.0.presence.online_among(users).await
-    }
-
-    /// The people whose presence `user` is told about.
-    pub async fn presence_audience(&self, user: Uuid) -> Result<Vec<Uuid>> {
-        self.0.presence_audience(user).await
     }
 }
 
@@ -418,108 +266,5 @@ impl Inner {
             .about(message.subject)
             .shared();
         self.settle(self.registry.deliver_to_members(&members, &item));
-    }
-
-    async fn presence_audience(&self, user: Uuid) -> Result<Vec<Uuid>> {
-        #[derive(FromQueryResult)]
-        struct Row {
-            user_id: Uuid,
-        }
-        Ok(Row::find_by_statement(stmt(
-            // The small threads first, whatever the statistics say: planned the other way
-            // round, every arrival reads all members of every big group the user is in.
-            "WITH small AS MATERIALIZED (
-               SELECT p.thread_id FROM thread_participants p
-               JOIN threads t ON t.id = p.thread_id AND t.kind <> 'open' AND t.member_count <= $2
-               WHERE p.user_id = $1 AND p.left_at IS NULL)
-             SELECT DISTINCT q.user_id FROM small
-             JOIN thread_participants q ON q.thread_id = small.thread_id AND q.left_at IS NULL
-               AND q.user_id <> $1",
-            [user.into(), PRESENCE_PUSH_UP_TO.into()],
-        ))
-        .all(&self.db)
-        .await?
-        .into_iter()
-        .map(|r| r.user_id)
-        .collect())
-    }
-
-    /// Tells the user's audience they came online, or went offline (and records when they
-    /// were last seen: a write only when leaving, so a crowd connecting writes nothing).
-    async fn announce_presence(&self, user: Uuid, online: bool) {
-        #[derive(FromQueryResult)]
-        struct Seen {
-            last_seen_at: Option<OffsetDateTime>,
-        }
-        let seen = if online {
-            Some(OffsetDateTime::now_utc())
-        } else {
-            let seen = Seen::find_by_statement(stmt(
-                "UPDATE users SET last_seen_at = now() WHERE id = $1 RETURNING last_seen_at",
-                [user.into()],
-            ))
-            .one(&self.db)
-            .await;
-            match seen {
-                Ok(seen) => seen.and_then(|s| s.last_seen_at),
-                Err(err) => {
-                    tracing::warn!(%err, "recording last seen failed");
-                    return;
-                }
-            }
-        };
-        let audience = match self.presence_audience(user).await {
-            Ok(audience) => audience,
-            Err(err) => {
-                tracing::warn!(%err, "finding who to tell about presence failed");
-                return;
-            }
-        };
-        let view = PresenceView {
-            user_id: user,
-            status: Status::online(online),
-            last_seen: seen,
-        };
-        let Ok(data) = serde_json::to_string(&view) else {
-            return;
-        };
-        let message = Ephemeral {
-            topic: Kind::Presence.as_str().into(),
-            audience: Audience::Users { users: audience },
-            subject: user,
-            data,
-        };
-        self.deliver_ephemeral(&message).await;
-        self.bus.publish(&message).await;
-    }
-
-    /// Once a second: users whose grace period ended go offline; old typing marks go.
-    async fn sweep(&self) {
-        let gone = self.presence.sweep(|u| self.registry.is_connected(u));
-        for user in gone {
-            if self.presence.share_departure(user).await {
-                self.announce_presence(user, false).await;
-            }
-        }
-        let now = Instant::now();
-        self.typing
-            .lock()
-            .expect("typing lock")
-            .retain(|_, at| now.duration_since(*at) < TYPING_EVERY);
-    }
-
-    async fn prune(&self) {
-        let before = OffsetDateTime::now_utc() - self.settings.retention;
-        const AT_ONCE: u64 = 5_000;
-        loop {
-            match eventlog::prune(&self.db, before, AT_ONCE).await {
-                Ok(AT_ONCE) => continue,
-                Ok(_) => break,
-                Err(err) => {
-                    tracing::warn!(%err, "pruning the event log failed");
-                    break;
-                }
-            }
-        }
     }
 }

@@ -11,7 +11,7 @@ use axum::{
 };
 use serde::Serialize;
 
-use crate::{app::AppState, error::ErrorInfo};
+use crate::{error::ErrorInfo, web::AppState};
 
 /// The JSON error body of every `/api` endpoint.
 #[derive(Serialize, utoipa::ToSchema)]

@@ -13,7 +13,7 @@ use axum::{
 };
 use serde::Serialize;
 
-use crate::{app::AppState, error::AppError};
+use crate::{error::AppError, web::AppState};
 
 fn from_status(status: StatusCode, message: String) -> AppError {
     match status {
@@ -106,7 +106,7 @@ impl FromRequestParts<AppState> for ClientIp {
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .copied()
-            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no peer address on request")))?;
+            .ok_or_else(|| AppError::internal("no peer address on request"))?;
         Ok(Self(addr.ip()))
     }
 }

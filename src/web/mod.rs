@@ -1,4 +1,5 @@
-//! The HTTP surface. [`router`] is the one route table: it reads like the product.
+//! The HTTP surface: the route table ([`router::routes`]), the middleware around it, and
+//! the handlers it names (JSON API, pages, assets, ops).
 
 pub mod api;
 mod assets;
@@ -7,50 +8,24 @@ pub mod extract;
 pub mod format;
 pub mod ops;
 mod pages;
+mod router;
 mod security;
+mod state;
 
-use axum::{
-    Router,
-    extract::DefaultBodyLimit,
-    middleware,
-    routing::{get, post},
-};
+pub use state::AppState;
+
+use axum::{Router, extract::DefaultBodyLimit, middleware};
 use tower_http::trace::{DefaultOnFailure, TraceLayer};
 use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 
-use crate::{app::AppState, auth::session_store::PgSessionStore, error::AppError};
+use crate::auth::session_store::PgSessionStore;
 
 /// Largest request body outside uploads.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 pub const SESSION_COOKIE: &str = "confab_session";
 
+/// The route table ([`router::routes`]) behind the middleware every request goes through.
 pub fn router(state: AppState) -> Router {
-    let pages = Router::new()
-        .route("/", get(pages::home))
-        .route(
-            "/login",
-            get(pages::auth::login_page).post(pages::auth::login),
-        )
-        .route(
-            "/register",
-            get(pages::auth::register_page).post(pages::auth::register),
-        )
-        .route("/logout", post(pages::auth::logout))
-        .route("/settings", get(pages::settings::page))
-        .route("/settings/profile", post(pages::settings::profile))
-        .route("/settings/password", post(pages::settings::password))
-        .route("/settings/tokens", post(pages::settings::create_token))
-        .route(
-            "/settings/tokens/{id}/revoke",
-            post(pages::settings::revoke_token),
-        )
-        .route("/admin", get(pages::admin::page))
-        .route("/admin/users/{id}", post(pages::admin::update_user))
-        .merge(pages::chat::routes());
-
-    let (api, openapi) = api::router().split_for_parts();
-    let openapi = std::sync::Arc::new(openapi);
-
     let sessions = SessionManagerLayer::new(PgSessionStore::new(state.db.clone()))
         .with_name(SESSION_COOKIE)
         .with_http_only(true)
@@ -58,19 +33,7 @@ pub fn router(state: AppState) -> Router {
         .with_secure(state.config.secure_cookies())
         .with_expiry(Expiry::OnInactivity(time::Duration::days(14)));
 
-    Router::new()
-        .merge(pages)
-        .merge(api)
-        .route(
-            "/api/openapi.json",
-            get(move || std::future::ready(axum::Json(openapi.as_ref().clone()))),
-        )
-        .route("/avatars/{file}", get(assets::avatar))
-        .route("/healthz", get(ops::healthz))
-        .route("/readyz", get(ops::readyz))
-        .route("/metrics", get(ops::metrics))
-        .route("/assets/{*path}", get(assets::asset))
-        .fallback(|| async { AppError::NotFound("page") })
+    router::routes()
         .layer(middleware::from_fn_with_state(state.clone(), ring_after))
         .layer(middleware::from_fn(security::csrf))
         .layer(sessions)

@@ -12,7 +12,7 @@ use axum::{
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use sea_orm::ConnectionTrait;
 
-use crate::{app::AppState, error::AppError};
+use crate::{error::AppError, web::AppState};
 
 /// The process-wide Prometheus recorder (one per process, shared by every app in tests).
 pub fn metrics_handle() -> PrometheusHandle {

@@ -14,6 +14,7 @@ mod loadgen;
 mod ops;
 mod page_stream;
 mod pages;
+mod route_table;
 mod security;
 mod sending;
 mod stream_access;

@@ -7,10 +7,10 @@ use uuid::Uuid;
 
 use crate::{
     accounts::{self, AdminChange, UserView},
-    app::AppState,
     auth::extract::AdminUser,
     entities::users::SystemRole,
     error::Result,
+    web::AppState,
     web::{
         errors::ErrorBody,
         extract::{Json, Path},

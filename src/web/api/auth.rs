@@ -7,9 +7,9 @@ use utoipa::ToSchema;
 
 use crate::{
     accounts::{self, NewAccount, UserView},
-    app::AppState,
-    auth,
+    auth, chat,
     error::Result,
+    web::AppState,
     web::{
         errors::ErrorBody,
         extract::{ClientIp, Json},
@@ -44,7 +44,7 @@ pub async fn register(
         body.name.as_deref(),
         body.email.as_deref(),
     )?;
-    let user = accounts::register(&state.db, new, state.config.registration).await?;
+    let user = chat::threads::sign_up(&state.db, new, state.config.registration).await?;
     auth::start_session(&session, user.id).await?;
     Ok((StatusCode::CREATED, Json(UserView::new(&user))))
 }

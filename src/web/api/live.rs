@@ -13,10 +13,10 @@ use uuid::Uuid;
 
 use crate::{
     accounts::{self, UserView},
-    app::AppState,
     auth::CurrentUser,
     error::{AppError, Result},
     realtime::{PresenceView, stream::JsonFrames},
+    web::AppState,
     web::{
         errors::ErrorBody,
         extract::{Json, Query},

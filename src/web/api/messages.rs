@@ -6,7 +6,6 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::{
-    app::AppState,
     auth::CurrentUser,
     chat::{
         MessagePage, MessageView, blocks,
@@ -15,6 +14,7 @@ use crate::{
         sending::{NewMessage, Sent},
     },
     error::{AppError, Result},
+    web::AppState,
     web::{
         errors::ErrorBody,
         extract::{Json, Query},

@@ -6,13 +6,13 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::{
-    app::AppState,
     auth::CurrentUser,
     chat::{
         ThreadView, fields,
         threads::{self, Filter},
     },
     error::{AppError, Result},
+    web::AppState,
     web::{
         errors::ErrorBody,
         extract::{Json, Path, Query},

@@ -8,10 +8,10 @@ use uuid::Uuid;
 
 use crate::{
     accounts::fields,
-    app::AppState,
     auth::{CurrentUser, tokens},
     entities::api_tokens,
     error::Result,
+    web::AppState,
     web::{
         errors::ErrorBody,
         extract::{Json, Path},

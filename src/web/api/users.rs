@@ -7,9 +7,9 @@ use utoipa::IntoParams;
 use super::live::with_presence;
 use crate::{
     accounts::{self, UserView},
-    app::AppState,
     auth::CurrentUser,
     error::Result,
+    web::AppState,
     web::{
         errors::ErrorBody,
         extract::{Json, Query},

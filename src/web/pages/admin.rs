@@ -12,10 +12,10 @@ use uuid::Uuid;
 use super::PageCtx;
 use crate::{
     accounts::{self, AdminChange, User},
-    app::AppState,
     auth::extract::AdminUser,
     entities::users::SystemRole,
     error::{AppError, Result},
+    web::AppState,
     web::extract::{Form, IsHtmx, Path},
 };
 
@@ -90,6 +90,6 @@ pub async fn update_user(
         users: accounts::list_all(&state.db).await?,
         notice: Some(format!("Updated {}.", updated.username)),
     };
-    let html = panel.render().map_err(|e| AppError::Internal(e.into()))?;
+    let html = panel.render()?;
     Ok(axum::response::Html(html).into_response())
 }

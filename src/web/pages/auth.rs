@@ -13,10 +13,11 @@ use tower_sessions::Session;
 use super::{PageCtx, safe_next};
 use crate::{
     accounts::{self, NewAccount},
-    app::AppState,
     auth::{self, CurrentUser},
+    chat,
     config::Registration,
     error::{AppError, ErrorInfo, Result},
+    web::AppState,
     web::extract::{ClientIp, Form, Query},
 };
 
@@ -155,7 +156,7 @@ pub async fn register(
             Some(&form.name),
             Some(&form.email),
         )?;
-        accounts::register(&state.db, new, state.config.registration).await
+        chat::threads::sign_up(&state.db, new, state.config.registration).await
     };
     match attempt.await {
         Ok(user) => {

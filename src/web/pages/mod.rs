@@ -14,11 +14,11 @@ use axum::{
 use tower_sessions::Session;
 
 use crate::{
-    accounts::{self, UserView},
-    app::AppState,
+    accounts::UserView,
     auth::{CurrentUser, csrf},
     error::AppError,
     eventlog,
+    web::AppState,
 };
 
 /// What every page's layout needs: the viewer (if any), the CSRF token for its forms, and
@@ -49,7 +49,9 @@ impl FromRequestParts<AppState> for PageCtx {
             None => None,
         };
         Ok(Self {
-            is_admin: user.as_ref().is_some_and(|u| accounts::is_admin(&u.user)),
+            is_admin: user
+                .as_ref()
+                .is_some_and(|u| u.user.system_role.may_administer()),
             user: user.map(|u| UserView::new(&u.user)),
             csrf: csrf::token(&session).await?,
             live_from,

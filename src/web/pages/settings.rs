@@ -16,10 +16,10 @@ use crate::{
         self,
         fields::{self, DisplayName, Password},
     },
-    app::AppState,
     auth::{CurrentUser, tokens},
     entities::api_tokens,
     error::{AppError, Result},
+    web::AppState,
     web::extract::{Form, IsHtmx, Path},
 };
 
@@ -70,7 +70,7 @@ async fn respond(
     };
     // htmx swaps error statuses too, so the panel shows its own message either way.
     if htmx {
-        let html = panel.render().map_err(|e| AppError::Internal(e.into()))?;
+        let html = panel.render()?;
         return Ok((status, axum::response::Html(html)).into_response());
     }
     Ok((status, SettingsPage { ctx, panel }).into_response())

@@ -10,10 +10,13 @@ use axum::{
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{QUICK_REACTIONS, list::ThreadItem, render, to_chat};
+use super::{
+    list::ThreadItem,
+    message_view::{MessageItem, MessagePartial, MessagesPartial, Swap},
+    render, to_chat,
+};
 use crate::web::pages::PageCtx;
 use crate::{
-    app::AppState,
     auth::CurrentUser,
     chat::{
         self, MessageView,
@@ -21,135 +24,19 @@ use crate::{
         sending::NewMessage,
         views::DeliveryStatus,
     },
-    entities::threads::ThreadKind,
+    entities::{thread_participants::ThreadRole, threads::ThreadKind},
     error::{AppError, Result},
+    web::AppState,
     web::extract::{Form, IsHtmx, Path, Query},
 };
-
-pub struct Reaction {
-    emoji: String,
-    count: usize,
-    mine: bool,
-}
-
-/// A message as the viewer sees it.
-pub struct Msg {
-    v: MessageView,
-    mine: bool,
-    editing: bool,
-    time: String,
-    reactions: Vec<Reaction>,
-    /// Quick reactions the viewer has not used yet.
-    quick: Vec<&'static str>,
-    /// Rendered for the live stream: it replaces the message already on the page.
-    oob: bool,
-}
-
-impl Msg {
-    fn new(v: MessageView, viewer: Uuid, editing: bool) -> Self {
-        let t = v.created_at;
-        let time = format!("{} {:02}:{:02}", t.date(), t.hour(), t.minute());
-        let reactions: Vec<Reaction> = v
-            .reactions
-            .iter()
-            .map(|r| Reaction {
-                emoji: r.emoji.clone(),
-                count: r.count,
-                mine: r.user_ids.contains(&viewer),
-            })
-            .collect();
-        let quick = QUICK_REACTIONS
-            .iter()
-            .copied()
-            .filter(|q| !reactions.iter().any(|r| r.emoji == *q && r.mine))
-            .collect();
-        Self {
-            mine: v.user_id == viewer,
-            editing: editing && v.user_id == viewer && v.deleted_at.is_none(),
-            time,
-            reactions,
-            quick,
-            oob: false,
-            v,
-        }
-    }
-}
-
-/// The conversation's heading: name, members, and the other person's presence.
-#[derive(Template)]
-#[template(path = "partials/chat_heading.html")]
-pub struct ChatHeading {
-    pub(super) t: ThreadItem,
-    pub(super) heading_oob: bool,
-}
-
-/// One message's ticks (status and "read by N of M"), alone.
-#[derive(Template)]
-#[template(path = "partials/ticks.html")]
-struct TicksPartial {
-    m: Msg,
-    is_group: bool,
-}
-
-/// The HTML of one message for `viewer`: a replacement of the message already on the
-/// page (`oob`), or a plain partial.
-pub(super) fn message_html(
-    v: MessageView,
-    viewer: Uuid,
-    csrf: &str,
-    is_group: bool,
-    oob: bool,
-) -> Result<String> {
-    let thread_id = v.thread_id;
-    let mut m = Msg::new(v, viewer, false);
-    m.oob = oob;
-    MessagePartial {
-        m,
-        csrf: csrf.to_owned(),
-        thread_id,
-        is_group,
-    }
-    .render()
-    .map_err(|e| AppError::Internal(e.into()))
-}
-
-/// The ticks of one of the viewer's messages, replacing those on the page.
-pub(super) fn ticks_html(v: MessageView, viewer: Uuid, is_group: bool) -> Result<String> {
-    let mut m = Msg::new(v, viewer, false);
-    m.oob = true;
-    TicksPartial { m, is_group }
-        .render()
-        .map_err(|e| AppError::Internal(e.into()))
-}
-
-/// One message, alone (htmx swaps).
-#[derive(Template)]
-#[template(path = "partials/message.html")]
-pub struct MessagePartial {
-    m: Msg,
-    csrf: String,
-    thread_id: Uuid,
-    is_group: bool,
-}
-
-/// A page of messages (oldest first) with its "Load older" button.
-#[derive(Template)]
-#[template(path = "partials/messages_page.html")]
-pub struct MessagesPartial {
-    msgs: Vec<Msg>,
-    next: Option<Uuid>,
-    csrf: String,
-    thread_id: Uuid,
-    is_group: bool,
-}
 
 #[derive(Template, WebTemplate)]
 #[template(path = "pages/chat.html")]
 pub struct ChatPage {
     ctx: PageCtx,
-    t: ThreadItem,
-    heading_oob: bool,
-    msgs: Vec<Msg>,
+    chat: ThreadItem,
+    swap: Swap,
+    msgs: Vec<MessageItem>,
     next: Option<Uuid>,
     csrf: String,
     thread_id: Uuid,
@@ -166,7 +53,7 @@ pub struct PageQuery {
     reply: Option<Uuid>,
 }
 
-pub(super) async fn conversation(
+pub(in crate::web) async fn conversation(
     State(state): State<AppState>,
     user: CurrentUser,
     mut ctx: PageCtx,
@@ -196,7 +83,7 @@ pub(super) async fn conversation(
         .into_iter()
         .map(|m| {
             let editing = q.edit == Some(m.id);
-            Msg::new(m, viewer, editing)
+            MessageItem::new(m, viewer, editing)
         })
         .collect();
     Ok(ChatPage {
@@ -204,11 +91,11 @@ pub(super) async fn conversation(
         thread_id: id,
         csrf: ctx.csrf.clone(),
         ctx,
-        t: ThreadItem::with_presence(&state, vec![thread])
+        chat: ThreadItem::with_presence(&state, vec![thread])
             .await
             .pop()
             .ok_or(AppError::NotFound("conversation"))?,
-        heading_oob: false,
+        swap: Swap::InPlace,
         msgs,
         next: page.next_cursor,
         replying,
@@ -228,7 +115,7 @@ pub struct OlderQuery {
 }
 
 /// Older messages: the partial for htmx, the page otherwise.
-pub(super) async fn older(
+pub(in crate::web) async fn older(
     State(state): State<AppState>,
     user: CurrentUser,
     ctx: PageCtx,
@@ -250,7 +137,7 @@ pub(super) async fn older(
         msgs: page
             .messages
             .into_iter()
-            .map(|m| Msg::new(m, viewer, false))
+            .map(|m| MessageItem::new(m, viewer, false))
             .collect(),
         next: page.next_cursor,
         csrf: ctx.csrf,
@@ -260,7 +147,7 @@ pub(super) async fn older(
 }
 
 /// The message partial for htmx, or back to the conversation.
-pub(super) async fn message_response(
+pub(in crate::web) async fn message_response(
     state: &AppState,
     user: &CurrentUser,
     csrf: String,
@@ -274,7 +161,7 @@ pub(super) async fn message_response(
     }
     let t = chat::threads::view(&state.db, thread, user.id()).await?;
     render(&MessagePartial {
-        m: Msg::new(m, user.id(), editing),
+        m: MessageItem::new(m, user.id(), editing),
         csrf,
         thread_id: thread,
         is_group: t.kind != ThreadKind::Direct,
@@ -282,7 +169,7 @@ pub(super) async fn message_response(
 }
 
 /// A message of this conversation the viewer can see.
-pub(super) async fn message_in(
+pub(in crate::web) async fn message_in(
     state: &AppState,
     viewer: Uuid,
     thread: Uuid,
@@ -302,7 +189,7 @@ pub struct SendForm {
     reply_to_id: Option<String>,
 }
 
-pub(super) async fn send(
+pub(in crate::web) async fn send(
     State(state): State<AppState>,
     user: CurrentUser,
     ctx: PageCtx,
@@ -338,7 +225,7 @@ pub(super) async fn send(
     message_response(&state, &user, ctx.csrf, htmx, id, m, false).await
 }
 
-pub(super) async fn edit_form(
+pub(in crate::web) async fn edit_form(
     State(state): State<AppState>,
     user: CurrentUser,
     ctx: PageCtx,
@@ -357,7 +244,7 @@ pub struct EditForm {
     content: String,
 }
 
-pub(super) async fn edit(
+pub(in crate::web) async fn edit(
     State(state): State<AppState>,
     user: CurrentUser,
     ctx: PageCtx,
@@ -371,7 +258,7 @@ pub(super) async fn edit(
     message_response(&state, &user, ctx.csrf, htmx, id, m, false).await
 }
 
-pub(super) async fn delete(
+pub(in crate::web) async fn delete(
     State(state): State<AppState>,
     user: CurrentUser,
     ctx: PageCtx,
@@ -390,7 +277,7 @@ pub struct ReactForm {
     on: String,
 }
 
-pub(super) async fn react(
+pub(in crate::web) async fn react(
     State(state): State<AppState>,
     user: CurrentUser,
     ctx: PageCtx,
@@ -405,7 +292,7 @@ pub(super) async fn react(
     message_response(&state, &user, ctx.csrf, htmx, id, m, false).await
 }
 
-pub(super) async fn read(
+pub(in crate::web) async fn read(
     State(state): State<AppState>,
     user: CurrentUser,
     IsHtmx(htmx): IsHtmx,
@@ -419,7 +306,7 @@ pub(super) async fn read(
 }
 
 /// The viewer is typing in this conversation (htmx posts it while the composer changes).
-pub(super) async fn typing(
+pub(in crate::web) async fn typing(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<Uuid>,

@@ -13,17 +13,17 @@ use super::to_chat;
 use crate::web::pages::PageCtx;
 use crate::{
     accounts::{self, Status, UserView},
-    app::AppState,
     auth::CurrentUser,
     chat::{self, ThreadView, fields, threads::Filter},
     entities::threads::ThreadKind,
     error::{AppError, Result},
+    web::AppState,
     web::extract::{Form, Query},
 };
 
 /// A conversation as the list (and a conversation's header) shows it.
 pub struct ThreadItem {
-    pub(super) t: ThreadView,
+    pub(super) thread: ThreadView,
     pub(super) is_direct: bool,
     pub(super) letter: String,
     pub(super) preview: String,
@@ -35,26 +35,26 @@ pub struct ThreadItem {
 }
 
 impl ThreadItem {
-    pub(super) fn new(t: ThreadView) -> Self {
-        let letter = t
+    pub(super) fn new(thread: ThreadView) -> Self {
+        let letter = thread
             .name
             .chars()
             .next()
             .map(|c| c.to_uppercase().collect())
             .unwrap_or_else(|| "#".into());
-        let (preview, preview_deleted) = match &t.last_message {
+        let (preview, preview_deleted) = match &thread.last_message {
             Some(m) if m.deleted => (String::new(), true),
             Some(m) => (m.content.chars().take(80).collect(), false),
             None => (String::new(), false),
         };
         Self {
-            is_direct: t.kind == ThreadKind::Direct,
+            is_direct: thread.kind == ThreadKind::Direct,
             letter,
             preview,
             preview_deleted,
             online: false,
             bump: false,
-            t,
+            thread,
         }
     }
 
@@ -98,7 +98,7 @@ pub struct ChatsQuery {
     archived: Option<String>,
 }
 
-pub(super) async fn chats(
+pub(in crate::web) async fn chats(
     State(state): State<AppState>,
     user: CurrentUser,
     ctx: PageCtx,
@@ -131,7 +131,7 @@ pub(super) async fn chats(
 }
 
 /// `name` plus any number of `members` checkboxes.
-pub(super) async fn create_group(
+pub(in crate::web) async fn create_group(
     State(state): State<AppState>,
     user: CurrentUser,
     Form(pairs): Form<Vec<(String, String)>>,

@@ -17,18 +17,18 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{
-    conversation::{ChatHeading, message_html, ticks_html},
     list::ThreadItem,
+    message_view::{ChatHeading, Swap, message_html, ticks_html},
     thread_item_html,
 };
 use crate::{
-    app::AppState,
     auth::CurrentUser,
     chat::{self, MessageView, ThreadView},
     entities::threads::ThreadKind,
     error::{AppError, Result},
     eventlog::{Kind, Position},
     realtime::{delivery::Delivery, stream::Render},
+    web::AppState,
     web::{
         api::live::{resume_from, sse_response},
         extract::Query,
@@ -47,7 +47,7 @@ pub struct EventsQuery {
     list: Option<String>,
 }
 
-pub(super) async fn events(
+pub(in crate::web) async fn events(
     State(state): State<AppState>,
     user: CurrentUser,
     ctx: PageCtx,
@@ -129,7 +129,17 @@ impl PageRender {
             Kind::MessageCreated | Kind::MessageUpdated if shown => {
                 let view: MessageView = parse(&item.data)?;
                 let created = item.kind == Kind::MessageCreated;
-                let html = message_html(view, self.viewer, &self.csrf, self.is_group(), !created)?;
+                let html = message_html(
+                    view,
+                    self.viewer,
+                    &self.csrf,
+                    self.is_group(),
+                    if created {
+                        Swap::InPlace
+                    } else {
+                        Swap::OutOfBand
+                    },
+                )?;
                 if created {
                     out.push_str(&format!(
                         "<div hx-swap-oob=\"beforeend:#messages\">{html}</div>"
@@ -151,7 +161,7 @@ impl PageRender {
                     self.viewer,
                     &self.csrf,
                     self.is_group(),
-                    true,
+                    Swap::OutOfBand,
                 )?);
             }
             Kind::Read | Kind::Delivered if shown => {
@@ -170,10 +180,9 @@ impl PageRender {
             }
             Kind::ThreadUpdated if shown => {
                 let view: ThreadView = parse(&item.data)?;
-                let t = self.item(view, false).await;
                 let heading = ChatHeading {
-                    t,
-                    heading_oob: true,
+                    chat: self.item(view, false).await,
+                    swap: Swap::OutOfBand,
                 };
                 out.push_str(&render(&heading)?);
             }
@@ -235,11 +244,11 @@ impl PageRender {
 }
 
 fn parse<T: serde::de::DeserializeOwned>(data: &[u8]) -> Result<T> {
-    serde_json::from_slice(data).map_err(|e| AppError::Internal(anyhow::anyhow!(e)))
+    serde_json::from_slice(data).map_err(AppError::from)
 }
 
 fn render(t: &impl askama::Template) -> Result<String> {
-    t.render().map_err(|e| AppError::Internal(e.into()))
+    t.render().map_err(AppError::from)
 }
 
 /// An unnamed SSE event: `id:` (when positioned), then one `data:` line per HTML line

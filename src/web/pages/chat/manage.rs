@@ -10,14 +10,14 @@ use uuid::Uuid;
 use super::to_chat;
 use crate::{
     accounts,
-    app::AppState,
     auth::CurrentUser,
     chat::{self, fields},
     error::{AppError, Result},
+    web::AppState,
     web::extract::{Form, Path},
 };
 
-pub(super) async fn leave(
+pub(in crate::web) async fn leave(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<Uuid>,
@@ -26,7 +26,7 @@ pub(super) async fn leave(
     Ok(Redirect::to("/chats").into_response())
 }
 
-pub(super) async fn archive(
+pub(in crate::web) async fn archive(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<Uuid>,
@@ -35,7 +35,7 @@ pub(super) async fn archive(
     Ok(Redirect::to("/chats").into_response())
 }
 
-pub(super) async fn unarchive(
+pub(in crate::web) async fn unarchive(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<Uuid>,
@@ -49,7 +49,7 @@ pub struct RenameForm {
     name: String,
 }
 
-pub(super) async fn rename(
+pub(in crate::web) async fn rename(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<Uuid>,
@@ -65,7 +65,7 @@ pub struct AddMemberForm {
     username: String,
 }
 
-pub(super) async fn add_member(
+pub(in crate::web) async fn add_member(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<Uuid>,
@@ -78,7 +78,7 @@ pub(super) async fn add_member(
     Ok(to_chat(id))
 }
 
-pub(super) async fn remove_member(
+pub(in crate::web) async fn remove_member(
     State(state): State<AppState>,
     user: CurrentUser,
     Path((id, member)): Path<(Uuid, Uuid)>,

@@ -13,10 +13,10 @@ use super::to_chat;
 use crate::web::pages::PageCtx;
 use crate::{
     accounts::{self, UserView},
-    app::AppState,
     auth::CurrentUser,
     chat::{self},
     error::Result,
+    web::AppState,
     web::extract::{Path, Query},
 };
 
@@ -38,7 +38,7 @@ pub struct PeopleQuery {
     q: Option<String>,
 }
 
-pub(super) async fn people(
+pub(in crate::web) async fn people(
     State(state): State<AppState>,
     user: CurrentUser,
     ctx: PageCtx,
@@ -58,7 +58,7 @@ pub(super) async fn people(
     Ok(PeoplePage { ctx, q, people }.into_response())
 }
 
-pub(super) async fn message_person(
+pub(in crate::web) async fn message_person(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(other): Path<Uuid>,
@@ -67,7 +67,7 @@ pub(super) async fn message_person(
     Ok(to_chat(thread.id))
 }
 
-pub(super) async fn block(
+pub(in crate::web) async fn block(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(other): Path<Uuid>,
@@ -76,7 +76,7 @@ pub(super) async fn block(
     Ok(Redirect::to("/people").into_response())
 }
 
-pub(super) async fn unblock(
+pub(in crate::web) async fn unblock(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(other): Path<Uuid>,

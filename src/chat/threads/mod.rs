@@ -1,0 +1,22 @@
+//! Conversations and membership: the list and each member's view of a thread ([`query`]),
+//! who is in a thread and leaving it ([`membership`]), groups ([`groups`]), direct
+//! conversations, one per pair ([`direct`]), and the open room everyone is in ([`open`]).
+
+mod direct;
+mod groups;
+mod membership;
+mod open;
+mod query;
+
+pub use direct::direct;
+pub use groups::{add_members, create_group, remove_member, rename};
+pub use membership::{Membership, active_member_ids, announce, leave, membership, set_archived};
+pub use open::sign_up;
+pub use query::{Filter, list, view, views_for};
+
+/// Most members a group may have.
+pub const MAX_GROUP_MEMBERS: usize = 20_000;
+/// Most user ids one create/add call may name.
+pub const MAX_IDS_PER_CALL: usize = 1_000;
+/// Members listed in a Thread object.
+const LISTED_PARTICIPANTS: i64 = 100;

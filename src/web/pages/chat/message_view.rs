@@ -1,0 +1,142 @@
+//! How messages and the conversation heading look on a page: the view models and the
+//! partials that the page, htmx answers and the page stream all render.
+
+use askama::Template;
+use uuid::Uuid;
+
+use super::{QUICK_REACTIONS, list::ThreadItem};
+use crate::{
+    chat::{MessageView, views::DeliveryStatus},
+    error::{AppError, Result},
+};
+
+/// How a partial lands on the page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Swap {
+    /// Where the request put it (the page itself, or an htmx target).
+    InPlace,
+    /// Out of band: it replaces the element with its id, wherever that is (the stream).
+    OutOfBand,
+}
+
+impl Swap {
+    pub fn is_out_of_band(self) -> bool {
+        self == Self::OutOfBand
+    }
+}
+
+pub struct Reaction {
+    pub(super) emoji: String,
+    pub(super) count: usize,
+    pub(super) mine: bool,
+}
+
+/// A message as the viewer sees it.
+pub struct MessageItem {
+    pub(super) message: MessageView,
+    pub(super) mine: bool,
+    pub(super) editing: bool,
+    pub(super) time: String,
+    pub(super) reactions: Vec<Reaction>,
+    /// Quick reactions the viewer has not used yet.
+    pub(super) quick: Vec<&'static str>,
+    /// How the partial lands on the page.
+    pub(super) swap: Swap,
+}
+
+impl MessageItem {
+    pub(super) fn new(message: MessageView, viewer: Uuid, editing: bool) -> Self {
+        let t = message.created_at;
+        let time = format!("{} {:02}:{:02}", t.date(), t.hour(), t.minute());
+        let reactions: Vec<Reaction> = message
+            .reactions
+            .iter()
+            .map(|r| Reaction {
+                emoji: r.emoji.clone(),
+                count: r.count,
+                mine: r.user_ids.contains(&viewer),
+            })
+            .collect();
+        let quick = QUICK_REACTIONS
+            .iter()
+            .copied()
+            .filter(|q| !reactions.iter().any(|r| r.emoji == *q && r.mine))
+            .collect();
+        Self {
+            mine: message.user_id == viewer,
+            editing: editing && message.user_id == viewer && message.deleted_at.is_none(),
+            time,
+            reactions,
+            quick,
+            swap: Swap::InPlace,
+            message,
+        }
+    }
+}
+
+/// The conversation's heading: name, members, and the other person's presence.
+#[derive(Template)]
+#[template(path = "partials/chat_heading.html")]
+pub struct ChatHeading {
+    pub(super) chat: ThreadItem,
+    pub(super) swap: Swap,
+}
+
+/// One message's ticks (status and "read by N of M"), alone.
+#[derive(Template)]
+#[template(path = "partials/ticks.html")]
+struct TicksPartial {
+    m: MessageItem,
+    is_group: bool,
+}
+
+/// The HTML of one message for `viewer`, landing as `swap` says.
+pub(super) fn message_html(
+    message: MessageView,
+    viewer: Uuid,
+    csrf: &str,
+    is_group: bool,
+    swap: Swap,
+) -> Result<String> {
+    let thread_id = message.thread_id;
+    let mut m = MessageItem::new(message, viewer, false);
+    m.swap = swap;
+    MessagePartial {
+        m,
+        csrf: csrf.to_owned(),
+        thread_id,
+        is_group,
+    }
+    .render()
+    .map_err(AppError::from)
+}
+
+/// The ticks of one of the viewer's messages, replacing those on the page.
+pub(super) fn ticks_html(message: MessageView, viewer: Uuid, is_group: bool) -> Result<String> {
+    let mut m = MessageItem::new(message, viewer, false);
+    m.swap = Swap::OutOfBand;
+    TicksPartial { m, is_group }
+        .render()
+        .map_err(AppError::from)
+}
+
+/// One message, alone (htmx swaps).
+#[derive(Template)]
+#[template(path = "partials/message.html")]
+pub struct MessagePartial {
+    pub(super) m: MessageItem,
+    pub(super) csrf: String,
+    pub(super) thread_id: Uuid,
+    pub(super) is_group: bool,
+}
+
+/// A page of messages (oldest first) with its "Load older" button.
+#[derive(Template)]
+#[template(path = "partials/messages_page.html")]
+pub struct MessagesPartial {
+    pub(super) msgs: Vec<MessageItem>,
+    pub(super) next: Option<Uuid>,
+    pub(super) csrf: String,
+    pub(super) thread_id: Uuid,
+    pub(super) is_group: bool,
+}

@@ -1,0 +1,137 @@
+//! The route table: every path Confab answers, in one place, grouped by surface. Handlers
+//! live in `pages`, `api`, `assets` and `ops`; the JSON API's OpenAPI document is generated
+//! from the handlers' annotations (`api::ApiDoc`) and a test keeps it and this table in
+//! step.
+
+use axum::{
+    Router,
+    routing::{get, post},
+};
+
+use super::{AppState, api, assets, ops, pages};
+use crate::error::AppError;
+
+/// Every route, without the middleware stack (see [`super::router`]).
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .merge(account_pages())
+        .merge(chat_pages())
+        .merge(json_api())
+        .merge(operations())
+        .fallback(|| async { AppError::NotFound("page") })
+}
+
+/// Signing in and out, settings, administration.
+fn account_pages() -> Router<AppState> {
+    use pages::{admin, auth, settings};
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/login", get(auth::login_page).post(auth::login))
+        .route("/register", get(auth::register_page).post(auth::register))
+        .route("/logout", post(auth::logout))
+        .route("/settings", get(settings::page))
+        .route("/settings/profile", post(settings::profile))
+        .route("/settings/password", post(settings::password))
+        .route("/settings/tokens", post(settings::create_token))
+        .route("/settings/tokens/{id}/revoke", post(settings::revoke_token))
+        .route("/admin", get(admin::page))
+        .route("/admin/users/{id}", post(admin::update_user))
+}
+
+/// The conversation list, a conversation and its form posts, people, and the page stream.
+/// With htmx, message actions answer with the message partial; without JavaScript every
+/// form posts and redirects back (303).
+fn chat_pages() -> Router<AppState> {
+    use pages::chat::{conversation, list, live, manage, people};
+    Router::new()
+        .route("/chats", get(list::chats))
+        .route("/chats/new", post(list::create_group))
+        .route("/chats/{id}", get(conversation::conversation))
+        .route(
+            "/chats/{id}/messages",
+            get(conversation::older).post(conversation::send),
+        )
+        .route(
+            "/chats/{id}/messages/{mid}/edit",
+            get(conversation::edit_form).post(conversation::edit),
+        )
+        .route(
+            "/chats/{id}/messages/{mid}/delete",
+            post(conversation::delete),
+        )
+        .route(
+            "/chats/{id}/messages/{mid}/react",
+            post(conversation::react),
+        )
+        .route("/chats/{id}/read", post(conversation::read))
+        .route("/chats/{id}/typing", post(conversation::typing))
+        .route("/chats/{id}/leave", post(manage::leave))
+        .route("/chats/{id}/archive", post(manage::archive))
+        .route("/chats/{id}/unarchive", post(manage::unarchive))
+        .route("/chats/{id}/rename", post(manage::rename))
+        .route("/chats/{id}/members", post(manage::add_member))
+        .route(
+            "/chats/{id}/members/{uid}/remove",
+            post(manage::remove_member),
+        )
+        .route("/people", get(people::people))
+        .route("/people/{id}/message", post(people::message_person))
+        .route("/people/{id}/block", post(people::block))
+        .route("/people/{id}/unblock", post(people::unblock))
+        .route("/events", get(live::events))
+}
+
+/// The JSON API for bots, scripts and other front ends (cookie or `Authorization: Bearer`).
+fn json_api() -> Router<AppState> {
+    use api::{admin, auth, live, messages, threads, tokens, users};
+    Router::new()
+        .route("/api/auth/register", post(auth::register))
+        .route("/api/auth/login", post(auth::login))
+        .route("/api/auth/logout", post(auth::logout))
+        .route("/api/me", get(users::me))
+        .route("/api/users", get(users::list))
+        .route("/api/tokens", get(tokens::list).post(tokens::create))
+        .route("/api/tokens/{id}", axum::routing::delete(tokens::revoke))
+        .route("/api/admin/users", get(admin::list_users))
+        .route(
+            "/api/admin/users/{id}",
+            axum::routing::patch(admin::update_user),
+        )
+        .route("/api/threads", get(threads::list).post(threads::act))
+        .route("/api/threads/{id}", get(threads::get))
+        .route(
+            "/api/messages",
+            get(messages::list)
+                .post(messages::send)
+                .patch(messages::edit)
+                .delete(messages::delete),
+        )
+        .route("/api/messages/read", post(messages::read))
+        .route(
+            "/api/reactions",
+            post(messages::react).delete(messages::unreact),
+        )
+        .route(
+            "/api/blocks",
+            get(messages::blocked)
+                .post(messages::block)
+                .delete(messages::unblock),
+        )
+        .route("/api/typing", post(live::typing))
+        .route(
+            "/api/chat/presence",
+            get(live::presence).post(live::set_presence),
+        )
+        .route("/api/chat/sse", get(live::stream))
+        .route("/api/openapi.json", get(api::openapi_json))
+}
+
+/// Probes, metrics and static files.
+fn operations() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .route("/assets/{*path}", get(assets::asset))
+        .route("/avatars/{file}", get(assets::avatar))
+}

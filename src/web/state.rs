@@ -1,0 +1,23 @@
+//! What every handler may reach: the state the router is built with.
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+use tokio_util::sync::CancellationToken;
+
+use crate::{auth::rate_limit::Limiters, chat::writer::Writer, config::Config, realtime::Realtime};
+
+/// Everything a request handler may need; cheap to clone.
+#[derive(Clone, axum::extract::FromRef)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub config: Arc<Config>,
+    pub limiters: Arc<Limiters>,
+    /// Cancelled when the server begins shutting down; long-lived streams end on it.
+    pub shutdown: CancellationToken,
+    pub metrics: metrics_exporter_prometheus::PrometheusHandle,
+    /// Live delivery: the tailer, open streams, typing and presence.
+    pub realtime: Realtime,
+    /// Writes sent messages in batches.
+    pub writer: Writer,
+}
