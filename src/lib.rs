@@ -1,20 +1,24 @@
-//! Confab: a self-hosted team chat server (see `DESIGN.md`, mirrored here in brief).
+//! Confab: a self-hosted team chat server.
 //!
 //! ```text
 //! browser page ─┐ htmx form posts / GET pages          ┌─ SSE /events (HTML fragments)
 //! API client ───┤ JSON /api/* (cookie or Bearer)       ├─ SSE /api/chat/sse (JSON)
 //!               ▼                                      │
-//!        web      — routes, extractors, templates, the one error renderer
-//!               ▼
-//!        accounts, chat — domain rules and authorization; no axum types
+//!        web       — route table, extractors, templates, the one error renderer
+//!               ▼                                      │
+//!        realtime  — log tailer, per-user streams ─────┘  (reads the log; asks chat)
+//!        chat      — conversations, messages, reads, blocks: rules and authorization
+//!        accounts  — users, roles, profiles
+//!        auth      — passwords, sessions, tokens, CSRF, rate limits
 //!               ▼  one transaction: the change + its event rows
-//!        PostgreSQL via SeaORM (entities) ── doorbell ──► realtime tailer ──► streams
+//!        eventlog  — the append-only log: kinds, positions, the one writer
+//!        entities, db, config, error — SeaORM entities, connection, settings, errors
 //! ```
 //!
-//! - [`app`] builds the server (shared by `main` and the tests) and runs it until shutdown.
-//! - [`config`] is the typed configuration, passed as a value.
-//! - [`auth`] is passwords, sessions, tokens, CSRF and rate limits.
-//! - [`web`] is the HTTP surface: one route table in [`web::router`].
+//! Imports only run down this list: `web` may use everything below it; `realtime` uses
+//! `chat`, `accounts`, `auth` and `eventlog`; `chat` uses `accounts`; nothing below
+//! `realtime` imports it. [`app`] sits on top and wires it together (shared by `main` and
+//! the tests).
 
 pub mod accounts;
 pub mod app;

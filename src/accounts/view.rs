@@ -1,4 +1,4 @@
-//! The public shape of a user (DESIGN.md §5 `User`).
+//! The public shape of a user (the API's `User`).
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;

@@ -1,174 +1,29 @@
 //! Messages: the paged history, sending (idempotent by `clientId`), editing with history,
 //! and soft deletion.
 
-use std::collections::HashMap;
-
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter,
     QueryOrder, QuerySelect, TransactionTrait,
 };
 use uuid::Uuid;
 
+pub use super::message_views::{recent_by, view, views};
 use super::{
     fields::MessageContent,
     reads,
     threads::{self, Membership},
-    views::{DeliveryStatus, MessagePage, MessageView, ReactionView},
+    views::{MessagePage, MessageView},
 };
 use crate::{
-    accounts::{self, User, UserView},
+    accounts::User,
     db::stmt,
-    entities::{messages, reactions, threads::ThreadKind},
+    entities::{messages, threads::ThreadKind},
     error::{AppError, Result},
     eventlog::{self, Kind, Scope},
 };
 
 pub const DEFAULT_PAGE: u64 = 50;
 pub const MAX_PAGE: u64 = 200;
-
-/// Everyone's read and delivered pointers in a thread, to derive message status.
-struct Pointers(Vec<(Uuid, i64, i64)>);
-
-impl Pointers {
-    async fn load(conn: &impl ConnectionTrait, thread: Uuid) -> Result<Self> {
-        #[derive(FromQueryResult)]
-        struct Row {
-            user_id: Uuid,
-            read_seq: i64,
-            delivered_seq: i64,
-        }
-        let rows = Row::find_by_statement(stmt(
-            "SELECT user_id, read_seq, delivered_seq FROM thread_participants
-             WHERE thread_id = $1 AND left_at IS NULL",
-            [thread.into()],
-        ))
-        .all(conn)
-        .await?;
-        Ok(Self(
-            rows.into_iter()
-                .map(|r| (r.user_id, r.read_seq, r.delivered_seq))
-                .collect(),
-        ))
-    }
-
-    /// (status, read by, recipients) of message `seq` written by `author`.
-    fn status(&self, author: Uuid, seq: i64) -> (DeliveryStatus, usize, usize) {
-        let recipients = self.0.iter().filter(|(u, _, _)| *u != author);
-        let (mut total, mut read, mut delivered) = (0, 0, 0);
-        for (_, r, d) in recipients {
-            total += 1;
-            read += usize::from(*r >= seq);
-            delivered += usize::from(*d >= seq || *r >= seq);
-        }
-        let status = if total > 0 && read == total {
-            DeliveryStatus::Read
-        } else if total > 0 && delivered == total {
-            DeliveryStatus::Delivered
-        } else {
-            DeliveryStatus::Sent
-        };
-        (status, read, total)
-    }
-}
-
-/// Builds the public views of messages of one thread (authors, reactions, status).
-pub async fn views(
-    conn: &impl ConnectionTrait,
-    thread: Uuid,
-    rows: Vec<messages::Model>,
-) -> Result<Vec<MessageView>> {
-    if rows.is_empty() {
-        return Ok(Vec::new());
-    }
-    let authors = accounts::find_many(conn, rows.iter().map(|m| m.author_id)).await?;
-    let ids: Vec<Uuid> = rows.iter().map(|m| m.id).collect();
-    let mut by_message: HashMap<Uuid, Vec<ReactionView>> = HashMap::new();
-    for r in reactions::Entity::find()
-        .filter(reactions::Column::MessageId.is_in(ids))
-        .order_by_asc(reactions::Column::CreatedAt)
-        .all(conn)
-        .await?
-    {
-        let list = by_message.entry(r.message_id).or_default();
-        match list.iter_mut().find(|v| v.emoji == r.emoji) {
-            Some(v) => {
-                v.count += 1;
-                v.user_ids.push(r.user_id);
-            }
-            None => list.push(ReactionView {
-                emoji: r.emoji,
-                count: 1,
-                user_ids: vec![r.user_id],
-            }),
-        }
-    }
-    let pointers = Pointers::load(conn, thread).await?;
-    rows.into_iter()
-        .map(|m| {
-            let author = authors.get(&m.author_id).ok_or_else(|| {
-                AppError::internal(format_args!("author {} missing", m.author_id))
-            })?;
-            let status = pointers.status(m.author_id, m.seq);
-            let reactions = by_message.remove(&m.id).unwrap_or_default();
-            Ok(assemble(m, author, reactions, status))
-        })
-        .collect()
-}
-
-/// The view of one message from its parts; a deleted message shows no text or reactions.
-pub(super) fn assemble(
-    m: messages::Model,
-    author: &User,
-    reactions: Vec<ReactionView>,
-    (status, read_count, recipient_count): (DeliveryStatus, usize, usize),
-) -> MessageView {
-    let deleted = m.deleted_at.is_some();
-    MessageView {
-        id: m.id,
-        thread_id: m.thread_id,
-        user_id: m.author_id,
-        user: UserView::new(author),
-        content: if deleted { String::new() } else { m.content },
-        created_at: m.created_at,
-        edited_at: m.edited_at,
-        deleted_at: m.deleted_at,
-        reply_to_id: m.reply_to_id,
-        client_id: m.client_id,
-        attachments: Vec::new(),
-        reactions: if deleted { Vec::new() } else { reactions },
-        status,
-        read_count,
-        recipient_count,
-        seq: m.seq,
-    }
-}
-
-/// The newest `limit` messages `author` wrote in `thread` (their statuses change as the
-/// others receive and read them).
-pub async fn recent_by(
-    conn: &impl ConnectionTrait,
-    thread: Uuid,
-    author: Uuid,
-    limit: u64,
-) -> Result<Vec<MessageView>> {
-    let rows = messages::Entity::find()
-        .filter(messages::Column::ThreadId.eq(thread))
-        .filter(messages::Column::AuthorId.eq(author))
-        .filter(messages::Column::DeletedAt.is_null())
-        .order_by_desc(messages::Column::Seq)
-        .limit(limit)
-        .all(conn)
-        .await?;
-    views(conn, thread, rows).await
-}
-
-/// One message as everyone sees it.
-pub async fn view(conn: &impl ConnectionTrait, message: &messages::Model) -> Result<MessageView> {
-    views(conn, message.thread_id, vec![message.clone()])
-        .await?
-        .pop()
-        .ok_or_else(|| AppError::internal("message view vanished"))
-}
 
 /// Finds a message the viewer may see (a member of its thread); "not found" otherwise.
 pub async fn visible(

@@ -4,6 +4,7 @@
 
 pub mod blocks;
 pub mod fields;
+mod message_views;
 pub mod messages;
 pub mod reactions;
 pub mod reads;

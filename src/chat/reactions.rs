@@ -12,6 +12,13 @@ use crate::{
     eventlog::{self, Kind, Scope},
 };
 
+/// Whether a reaction is being added or taken back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Toggle {
+    Add,
+    Remove,
+}
+
 /// Distinct emoji one message may carry.
 const MAX_DISTINCT: i64 = 50;
 
@@ -20,14 +27,14 @@ pub async fn set(
     actor: &User,
     message: Uuid,
     emoji: String,
-    on: bool,
+    toggle: Toggle,
 ) -> Result<MessageView> {
     let txn = db.begin().await?;
     let (row, _) = messages::visible(&txn, actor.id, message).await?;
     if row.deleted_at.is_some() {
         return Err(AppError::conflict("a deleted message cannot be reacted to"));
     }
-    let changed = if on {
+    let changed = if toggle == Toggle::Add {
         #[derive(FromQueryResult)]
         struct Count {
             n: i64,

@@ -1,4 +1,7 @@
-//! Live delivery (DESIGN.md §2, §4).
+//! Live delivery: reads the event log ([`crate::eventlog`]) and hands each event to the
+//! open streams of the users who may see it. It never writes events of its own kind of
+//! change; what it needs from the chat domain (members, a thread as one member sees it,
+//! delivery receipts) it asks `chat` for.
 //!
 //! ```text
 //! change + event rows ──commit──► ring ──► tailer ──► registry ──► stream queues ──► SSE
@@ -7,8 +10,6 @@
 //!                                          delivery)                 stream)
 //! ```
 //!
-//! - [`log`]: the event log, written in the change's transaction; commit-order-safe
-//!   positions.
 //! - [`bus`]: the doorbell (in-process, or Redis across instances) and the ephemeral
 //!   channel for typing and presence.
 //! - `tailer`: one per instance; reads the log in order and routes each event (`route`)
@@ -16,7 +17,8 @@
 //! - [`registry`]: this instance's open streams, per user, with bounded queues.
 //! - [`stream`]: one stream: replay after a resume, then live, each event once.
 //! - `receipts`: what streams delivered, folded into delivered pointers and events.
-//! - [`presence`]: online / last seen.
+//! - [`presence`]: who is online here and across instances; `announce`: telling people.
+//! - `typing`: typing notices; `jobs`: the timers that keep it all going.
 
 mod announce;
 pub mod bus;

@@ -58,7 +58,7 @@ pub fn sse_response(
     response
 }
 
-/// The caller's live events (DESIGN.md §5): `id:` is an opaque position, `event:` the
+/// The caller's live events: `id:` is an opaque position, `event:` the
 /// kind, `data:` JSON. Send `Last-Event-ID` (or `?lastEventId=`) to receive what happened
 /// after that event first; an unknown or pruned position gets a `reset` event. A comment
 /// line comes every `HEARTBEAT_SECS`. The stream ends when the caller's session or token

@@ -10,7 +10,9 @@ use crate::{
     chat::{
         MessagePage, MessageView, blocks,
         fields::{self, MessageContent},
-        messages, reactions, reads,
+        messages,
+        reactions::{self, Toggle},
+        reads,
         sending::{NewMessage, Sent},
     },
     error::{AppError, Result},
@@ -173,7 +175,7 @@ pub async fn react(
 ) -> Result<Json<MessageView>> {
     let emoji = fields::emoji(&body.emoji)?;
     Ok(Json(
-        reactions::set(&state.db, &user.user, body.message_id, emoji, true).await?,
+        reactions::set(&state.db, &user.user, body.message_id, emoji, Toggle::Add).await?,
     ))
 }
 
@@ -187,7 +189,14 @@ pub async fn unreact(
 ) -> Result<Json<MessageView>> {
     let emoji = fields::emoji(&body.emoji)?;
     Ok(Json(
-        reactions::set(&state.db, &user.user, body.message_id, emoji, false).await?,
+        reactions::set(
+            &state.db,
+            &user.user,
+            body.message_id,
+            emoji,
+            Toggle::Remove,
+        )
+        .await?,
     ))
 }
 

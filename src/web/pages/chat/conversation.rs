@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::{
     list::ThreadItem,
-    message_view::{MessageItem, MessagePartial, MessagesPartial, Swap},
+    message_view::{MessageItem, MessagePartial, MessagesPartial, Mode, Swap},
     render, to_chat,
 };
 use crate::web::pages::PageCtx;
@@ -21,6 +21,7 @@ use crate::{
     chat::{
         self, MessageView,
         fields::{self, MessageContent},
+        reactions::Toggle,
         sending::NewMessage,
         views::DeliveryStatus,
     },
@@ -42,8 +43,15 @@ pub struct ChatPage {
     thread_id: Uuid,
     is_group: bool,
     viewer: Uuid,
-    /// The message being replied to: (id, author, text).
-    replying: Option<(Uuid, String, String)>,
+    /// The message being replied to.
+    replying: Option<ReplyingTo>,
+}
+
+/// The message the composer replies to.
+pub struct ReplyingTo {
+    id: Uuid,
+    author: String,
+    text: String,
 }
 
 #[derive(Deserialize)]
@@ -70,11 +78,11 @@ pub(in crate::web) async fn conversation(
     let replying = match q.reply {
         Some(rid) => {
             let parent = reply_target(&state, viewer, rid).await?;
-            (parent.thread_id == id && parent.deleted_at.is_none()).then_some((
-                parent.id,
-                parent.user.name,
-                parent.content,
-            ))
+            (parent.thread_id == id && parent.deleted_at.is_none()).then_some(ReplyingTo {
+                id: parent.id,
+                author: parent.user.name,
+                text: parent.content,
+            })
         }
         None => None,
     };
@@ -82,8 +90,12 @@ pub(in crate::web) async fn conversation(
         .messages
         .into_iter()
         .map(|m| {
-            let editing = q.edit == Some(m.id);
-            MessageItem::new(m, viewer, editing)
+            let mode = if q.edit == Some(m.id) {
+                Mode::Edit
+            } else {
+                Mode::Read
+            };
+            MessageItem::new(m, viewer, mode)
         })
         .collect();
     Ok(ChatPage {
@@ -137,7 +149,7 @@ pub(in crate::web) async fn older(
         msgs: page
             .messages
             .into_iter()
-            .map(|m| MessageItem::new(m, viewer, false))
+            .map(|m| MessageItem::new(m, viewer, Mode::Read))
             .collect(),
         next: page.next_cursor,
         csrf: ctx.csrf,
@@ -154,14 +166,14 @@ pub(in crate::web) async fn message_response(
     htmx: bool,
     thread: Uuid,
     m: MessageView,
-    editing: bool,
+    mode: Mode,
 ) -> Result<Response> {
     if !htmx {
         return Ok(to_chat(thread));
     }
     let t = chat::threads::view(&state.db, thread, user.id()).await?;
     render(&MessagePartial {
-        m: MessageItem::new(m, user.id(), editing),
+        m: MessageItem::new(m, user.id(), mode),
         csrf,
         thread_id: thread,
         is_group: t.kind != ThreadKind::Direct,
@@ -222,7 +234,7 @@ pub(in crate::web) async fn send(
             },
         )
         .await?;
-    message_response(&state, &user, ctx.csrf, htmx, id, m, false).await
+    message_response(&state, &user, ctx.csrf, htmx, id, m, Mode::Read).await
 }
 
 pub(in crate::web) async fn edit_form(
@@ -236,7 +248,7 @@ pub(in crate::web) async fn edit_form(
     if !htmx {
         return Ok(Redirect::to(&format!("/chats/{id}?edit={mid}")).into_response());
     }
-    message_response(&state, &user, ctx.csrf, true, id, m, true).await
+    message_response(&state, &user, ctx.csrf, true, id, m, Mode::Edit).await
 }
 
 #[derive(Deserialize)]
@@ -255,7 +267,7 @@ pub(in crate::web) async fn edit(
     message_in(&state, user.id(), id, mid).await?;
     let content = MessageContent::parse(&form.content)?;
     let m = chat::messages::edit(&state.db, &user.user, mid, content).await?;
-    message_response(&state, &user, ctx.csrf, htmx, id, m, false).await
+    message_response(&state, &user, ctx.csrf, htmx, id, m, Mode::Read).await
 }
 
 pub(in crate::web) async fn delete(
@@ -268,7 +280,7 @@ pub(in crate::web) async fn delete(
     message_in(&state, user.id(), id, mid).await?;
     chat::messages::delete(&state.db, &user.user, mid).await?;
     let m = message_in(&state, user.id(), id, mid).await?;
-    message_response(&state, &user, ctx.csrf, htmx, id, m, false).await
+    message_response(&state, &user, ctx.csrf, htmx, id, m, Mode::Read).await
 }
 
 #[derive(Deserialize)]
@@ -287,9 +299,13 @@ pub(in crate::web) async fn react(
 ) -> Result<Response> {
     message_in(&state, user.id(), id, mid).await?;
     let emoji = fields::emoji(&form.emoji)?;
-    let on = form.on == "1";
-    let m = chat::reactions::set(&state.db, &user.user, mid, emoji, on).await?;
-    message_response(&state, &user, ctx.csrf, htmx, id, m, false).await
+    let toggle = if form.on == "1" {
+        Toggle::Add
+    } else {
+        Toggle::Remove
+    };
+    let m = chat::reactions::set(&state.db, &user.user, mid, emoji, toggle).await?;
+    message_response(&state, &user, ctx.csrf, htmx, id, m, Mode::Read).await
 }
 
 pub(in crate::web) async fn read(

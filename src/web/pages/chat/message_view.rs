@@ -19,6 +19,13 @@ pub enum Swap {
     OutOfBand,
 }
 
+/// Whether a message shows as text or as its edit form (the author's own, not deleted).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Read,
+    Edit,
+}
+
 impl Swap {
     pub fn is_out_of_band(self) -> bool {
         self == Self::OutOfBand
@@ -45,7 +52,7 @@ pub struct MessageItem {
 }
 
 impl MessageItem {
-    pub(super) fn new(message: MessageView, viewer: Uuid, editing: bool) -> Self {
+    pub(super) fn new(message: MessageView, viewer: Uuid, mode: Mode) -> Self {
         let t = message.created_at;
         let time = format!("{} {:02}:{:02}", t.date(), t.hour(), t.minute());
         let reactions: Vec<Reaction> = message
@@ -64,7 +71,9 @@ impl MessageItem {
             .collect();
         Self {
             mine: message.user_id == viewer,
-            editing: editing && message.user_id == viewer && message.deleted_at.is_none(),
+            editing: mode == Mode::Edit
+                && message.user_id == viewer
+                && message.deleted_at.is_none(),
             time,
             reactions,
             quick,
@@ -99,7 +108,7 @@ pub(super) fn message_html(
     swap: Swap,
 ) -> Result<String> {
     let thread_id = message.thread_id;
-    let mut m = MessageItem::new(message, viewer, false);
+    let mut m = MessageItem::new(message, viewer, Mode::Read);
     m.swap = swap;
     MessagePartial {
         m,
@@ -113,7 +122,7 @@ pub(super) fn message_html(
 
 /// The ticks of one of the viewer's messages, replacing those on the page.
 pub(super) fn ticks_html(message: MessageView, viewer: Uuid, is_group: bool) -> Result<String> {
-    let mut m = MessageItem::new(message, viewer, false);
+    let mut m = MessageItem::new(message, viewer, Mode::Read);
     m.swap = Swap::OutOfBand;
     TicksPartial { m, is_group }
         .render()
