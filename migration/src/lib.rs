@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_create_accounts;
 mod m20261123_000002_create_chat;
 mod m20261202_000003_live_delivery;
+mod m20261204_000005_index_events_by_thread;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_create_accounts::Migration),
             Box::new(m20261123_000002_create_chat::Migration),
             Box::new(m20261202_000003_live_delivery::Migration),
+            Box::new(m20261204_000005_index_events_by_thread::Migration),
         ]
     }
 }

@@ -178,6 +178,7 @@ pub async fn delete(db: &DatabaseConnection, actor: &User, id: Uuid) -> Result<(
         [id.into()],
     ))
     .await?;
+    eventlog::redact_message(&txn, message.thread_id, id).await?;
     eventlog::append(
         &txn,
         Scope::Thread(message.thread_id),

@@ -110,3 +110,35 @@ pub async fn revoke(
 ) -> Result<(), DbErr> {
     append(conn, Scope::User(user), Kind::AuthRevoked, &which).await
 }
+
+/// Removes a deleted message's text from the events still retained: its
+/// `message.created` and `message.updated` payloads become the tombstone, and a
+/// `thread.updated` whose `lastMessage` it is shows it deleted. Run it in the deleting
+/// transaction, so a replay never serves the text after the delete commits.
+pub async fn redact_message(
+    conn: &impl ConnectionTrait,
+    thread: Uuid,
+    message: Uuid,
+) -> Result<(), DbErr> {
+    conn.execute_raw(stmt(
+        &format!(
+            "UPDATE events SET payload = (CASE
+               WHEN kind = '{thread_updated}' THEN jsonb_set(payload::jsonb, '{{lastMessage}}',
+                 (payload::jsonb -> 'lastMessage')
+                   || jsonb_build_object('content', '', 'deleted', true))
+               ELSE payload::jsonb || jsonb_build_object('content', '', 'reactions', '[]'::jsonb,
+                 'attachments', '[]'::jsonb, 'deletedAt',
+                 COALESCE(payload::jsonb -> 'deletedAt', to_jsonb(now())))
+             END)::json
+             WHERE thread_id = $1 AND (
+               (kind IN ('{created}', '{updated}') AND payload ->> 'id' = $2)
+               OR (kind = '{thread_updated}' AND payload -> 'lastMessage' ->> 'id' = $2))",
+            thread_updated = Kind::ThreadUpdated,
+            created = Kind::MessageCreated,
+            updated = Kind::MessageUpdated,
+        ),
+        [thread.into(), message.to_string().into()],
+    ))
+    .await?;
+    Ok(())
+}

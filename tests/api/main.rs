@@ -14,6 +14,7 @@ mod loadgen;
 mod ops;
 mod page_stream;
 mod pages;
+mod redaction;
 mod route_table;
 mod security;
 mod sending;

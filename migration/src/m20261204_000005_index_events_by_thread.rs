@@ -1,0 +1,28 @@
+//! Events by thread: deleting a message rewrites the retained events that carry its text,
+//! and those are found through this index instead of a scan of the whole log.
+
+use sea_orm_migration::prelude::*;
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "CREATE INDEX events_thread_idx ON events (thread_id) WHERE thread_id IS NOT NULL",
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .get_connection()
+            .execute_unprepared("DROP INDEX events_thread_idx")
+            .await?;
+        Ok(())
+    }
+}
