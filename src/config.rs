@@ -53,6 +53,10 @@ pub struct RateLimits {
     pub register_per_hour: u32,
     /// Messages sent per minute per user.
     pub messages_per_minute: u32,
+    /// Edits and reaction changes per minute per user.
+    pub changes_per_minute: u32,
+    /// People one user may put in groups per hour (creating or adding).
+    pub group_adds_per_hour: u32,
 }
 
 #[derive(Clone, Debug)]
@@ -68,6 +72,8 @@ pub struct Config {
     pub max_upload_bytes: usize,
     pub registration: Registration,
     pub heartbeat: Duration,
+    /// A session ends after this long without a request (and its streams close).
+    pub session_idle: Duration,
     pub rate_limits: RateLimits,
     pub log_format: LogFormat,
     /// Trust `X-Forwarded-For` for the client address (only behind a proxy you run).
@@ -149,11 +155,17 @@ impl Config {
             max_upload_bytes: parse_num("MAX_UPLOAD_BYTES", 10 * 1024 * 1024)? as usize,
             registration,
             heartbeat: Duration::from_secs(parse_num("HEARTBEAT_SECS", 15)?.max(1)),
+            session_idle: Duration::from_secs(
+                parse_num("SESSION_IDLE_SECS", 14 * 24 * 3600)?.max(60),
+            ),
             rate_limits: RateLimits {
                 enabled: rate_limits_enabled,
                 login_per_minute: parse_num("RATE_LIMIT_LOGIN_PER_MINUTE", 10)?.max(1) as u32,
                 register_per_hour: parse_num("RATE_LIMIT_REGISTER_PER_HOUR", 20)?.max(1) as u32,
                 messages_per_minute: parse_num("RATE_LIMIT_MESSAGES_PER_MINUTE", 120)?.max(1)
+                    as u32,
+                changes_per_minute: parse_num("RATE_LIMIT_CHANGES_PER_MINUTE", 120)?.max(1) as u32,
+                group_adds_per_hour: parse_num("RATE_LIMIT_GROUP_ADDS_PER_HOUR", 500)?.max(1)
                     as u32,
             },
             log_format,

@@ -32,6 +32,8 @@ pub struct UserView {
     /// `ONLINE` while the user has an open stream, `OFFLINE` otherwise.
     pub status: Status,
     pub system_role: SystemRole,
+    /// When the user was last online; shown only to people who share a conversation
+    /// with them (and to admins).
     #[serde(with = "time::serde::rfc3339::option")]
     pub last_seen: Option<OffsetDateTime>,
     /// Present only in admin listings.
@@ -48,7 +50,7 @@ impl UserView {
             image: avatar_url(user.id),
             status: Status::Offline,
             system_role: user.system_role,
-            last_seen: user.last_seen_at,
+            last_seen: None,
             deactivated: None,
         }
     }
@@ -56,6 +58,7 @@ impl UserView {
     pub fn for_admin(user: &users::Model) -> Self {
         Self {
             deactivated: Some(user.deactivated_at.is_some()),
+            last_seen: user.last_seen_at,
             ..Self::new(user)
         }
     }

@@ -41,6 +41,12 @@ impl CurrentUser {
         }
     }
 
+    /// When the caller's credential lapses by itself (a session's idle expiry; tokens do
+    /// not expire).
+    pub fn expires_at(&self) -> Option<time::OffsetDateTime> {
+        self.session().map(Session::expiry_date)
+    }
+
     /// What the caller's streams are tied to: ending it closes them.
     pub fn credential(&self) -> Credential {
         match &self.via {

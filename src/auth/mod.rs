@@ -70,3 +70,43 @@ impl Credential {
         }
     }
 }
+
+/// Whether `credential` still lets `user` in: the session exists and has not expired, or
+/// the token is not revoked; and the user is active. A stream checks this once it is
+/// registered, so a revocation that happened just before is never missed.
+pub async fn credential_is_live(
+    conn: &impl sea_orm::ConnectionTrait,
+    user: Uuid,
+    credential: &Credential,
+) -> Result<bool> {
+    use sea_orm::FromQueryResult;
+    #[derive(FromQueryResult)]
+    struct SessionRow {
+        id: String,
+    }
+    match credential {
+        Credential::Token(id) => Ok(conn
+            .query_one_raw(crate::db::stmt(
+                "SELECT 1 FROM api_tokens t JOIN users u ON u.id = t.user_id
+                 WHERE t.id = $1 AND t.user_id = $2 AND t.revoked_at IS NULL
+                   AND u.deactivated_at IS NULL",
+                [(*id).into(), user.into()],
+            ))
+            .await?
+            .is_some()),
+        Credential::Session(digest) => {
+            let live = SessionRow::find_by_statement(crate::db::stmt(
+                "SELECT s.id FROM sessions s JOIN users u ON u.id = s.user_id
+                 WHERE s.user_id = $1 AND s.expires_at > now() AND u.deactivated_at IS NULL",
+                [user.into()],
+            ))
+            .all(conn)
+            .await?;
+            Ok(live.iter().any(|row| {
+                row.id
+                    .parse::<Id>()
+                    .is_ok_and(|id| &session_digest(&id) == digest)
+            }))
+        }
+    }
+}

@@ -1,11 +1,15 @@
-//! Blocking: a user who blocked someone gets no direct messages from them.
+//! Blocking: a user who blocked someone gets nothing from them in their direct
+//! conversation (no messages, edits, reactions or typing notices), and cannot be put in a
+//! group by them.
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, FromQueryResult};
 use uuid::Uuid;
 
+use super::threads::Membership;
 use crate::{
     accounts::{self, User},
     db::stmt,
+    entities::threads::ThreadKind,
     error::{AppError, Result},
 };
 
@@ -59,6 +63,36 @@ pub async fn is_blocked(conn: &impl ConnectionTrait, blocker: Uuid, user: Uuid) 
         ))
         .await?
         .is_some())
+}
+
+/// "Forbidden" when `member` acts in a direct conversation whose other person blocked them.
+pub async fn ensure_not_blocked_in(conn: &impl ConnectionTrait, member: &Membership) -> Result<()> {
+    if member.kind == ThreadKind::Direct
+        && blocked_in_direct(conn, member.thread_id, member.user_id).await?
+    {
+        return Err(AppError::forbidden("you cannot message this user"));
+    }
+    Ok(())
+}
+
+/// "Forbidden" when any of `people` blocked `actor` (who wants to put them in a group).
+pub async fn ensure_none_blocked(
+    conn: &impl ConnectionTrait,
+    actor: Uuid,
+    people: &[Uuid],
+) -> Result<()> {
+    let blocked = conn
+        .query_one_raw(stmt(
+            "SELECT 1 FROM blocks WHERE blocked_id = $1 AND blocker_id = ANY($2) LIMIT 1",
+            [actor.into(), people.to_vec().into()],
+        ))
+        .await?;
+    if blocked.is_some() {
+        return Err(AppError::forbidden(
+            "someone you named does not accept conversations with you",
+        ));
+    }
+    Ok(())
 }
 
 /// Whether the other person in direct thread `thread` has blocked `sender`.

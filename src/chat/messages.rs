@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 pub use super::message_views::{recent_by, view, views};
 use super::{
+    blocks,
     fields::MessageContent,
     reads,
     threads::{self, Membership},
@@ -24,6 +25,8 @@ use crate::{
 
 pub const DEFAULT_PAGE: u64 = 50;
 pub const MAX_PAGE: u64 = 200;
+/// Earlier versions kept per message.
+pub const KEPT_EDITS: i64 = 50;
 
 /// Finds a message the viewer may see (a member of its thread); "not found" otherwise.
 pub async fn visible(
@@ -109,10 +112,11 @@ pub async fn edit(
     content: MessageContent,
 ) -> Result<MessageView> {
     let txn = db.begin().await?;
-    let (message, _) = visible(&txn, actor.id, id).await?;
+    let (message, member) = visible(&txn, actor.id, id).await?;
     if message.author_id != actor.id {
         return Err(AppError::forbidden("only the author can edit a message"));
     }
+    blocks::ensure_not_blocked_in(&txn, &member).await?;
     if message.deleted_at.is_some() {
         return Err(AppError::conflict("a deleted message cannot be edited"));
     }
@@ -121,9 +125,19 @@ pub async fn edit(
         txn.commit().await?;
         return Ok(view);
     }
+    // The history keeps the newest KEPT_EDITS versions: it grows with use, not without
+    // bound.
     txn.execute_raw(stmt(
-        "INSERT INTO message_edits (message_id, previous_content) VALUES ($1, $2)",
-        [id.into(), message.content.clone().into()],
+        "WITH added AS (
+           INSERT INTO message_edits (message_id, previous_content) VALUES ($1, $2))
+         DELETE FROM message_edits WHERE message_id = $1 AND id IN (
+           SELECT id FROM message_edits WHERE message_id = $1
+           ORDER BY edited_at DESC, id DESC OFFSET $3)",
+        [
+            id.into(),
+            message.content.clone().into(),
+            (KEPT_EDITS - 1).into(),
+        ],
     ))
     .await?;
     let updated = messages::Model::find_by_statement(stmt(

@@ -3,6 +3,7 @@
 //! types. Every change writes its events to the log in the same transaction.
 
 pub mod blocks;
+pub mod contacts;
 pub mod fields;
 mod message_views;
 pub mod messages;

@@ -4,7 +4,7 @@
 use sea_orm::{ConnectionTrait, DatabaseConnection, FromQueryResult, TransactionTrait};
 use uuid::Uuid;
 
-use super::{messages, views::MessageView};
+use super::{blocks, messages, views::MessageView};
 use crate::{
     accounts::User,
     db::stmt,
@@ -30,7 +30,8 @@ pub async fn set(
     toggle: Toggle,
 ) -> Result<MessageView> {
     let txn = db.begin().await?;
-    let (row, _) = messages::visible(&txn, actor.id, message).await?;
+    let (row, member) = messages::visible(&txn, actor.id, message).await?;
+    blocks::ensure_not_blocked_in(&txn, &member).await?;
     if row.deleted_at.is_some() {
         return Err(AppError::conflict("a deleted message cannot be reacted to"));
     }

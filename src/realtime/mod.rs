@@ -58,9 +58,9 @@ use self::{
     stream::{Guard, Start, Subscription},
 };
 use crate::{
-    auth::Credential,
+    auth::{self, Credential},
     config::Config,
-    error::Result,
+    error::{AppError, Result},
     eventlog::{self, Kind, Position},
 };
 
@@ -167,11 +167,12 @@ impl Realtime {
         &self,
         user: Uuid,
         credential: Credential,
+        expires_at: Option<OffsetDateTime>,
         resume: Option<&str>,
     ) -> Result<Subscription> {
         let rt = &self.0;
         let (tx, rx) = mpsc::channel(rt.settings.queue);
-        let (id, first) = rt.registry.add(user, credential.clone(), tx);
+        let (id, first) = rt.registry.add(user, credential.clone(), expires_at, tx);
         rt.metrics.open.increment(1.0);
         let guard = Guard {
             rt: self.clone(),
@@ -198,12 +199,13 @@ impl Realtime {
             }
             (Some(None), _) => Start::Reset(eventlog::head(&rt.db).await?),
         };
-        Ok(Subscription {
-            guard,
-            rx,
-            start,
-            credential,
-        })
+        // Registered first, checked second: a revocation committed before this check is
+        // seen here, and one committed after it reaches this stream through the tailer.
+        // So a replay need not (and must not) apply old revocations itself.
+        if !auth::credential_is_live(&rt.db, user, &credential).await? {
+            return Err(AppError::Unauthorized);
+        }
+        Ok(Subscription { guard, rx, start })
     }
 }
 

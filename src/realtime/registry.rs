@@ -17,12 +17,17 @@ use std::{
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
+use time::OffsetDateTime;
+
 use super::delivery::{HEARTBEAT, Item};
 use crate::{auth::Credential, eventlog::Revocation};
 
 struct Subscriber {
     id: u64,
     credential: Credential,
+    /// When the credential lapses by itself (a session's idle expiry); the stream closes
+    /// at the first heartbeat after it.
+    expires_at: Option<OffsetDateTime>,
     tx: mpsc::Sender<Item>,
 }
 
@@ -44,11 +49,22 @@ pub struct Registry {
 
 impl Registry {
     /// Adds a stream; returns its id and whether it is the user's first on this instance.
-    pub fn add(&self, user: Uuid, credential: Credential, tx: mpsc::Sender<Item>) -> (u64, bool) {
+    pub fn add(
+        &self,
+        user: Uuid,
+        credential: Credential,
+        expires_at: Option<OffsetDateTime>,
+        tx: mpsc::Sender<Item>,
+    ) -> (u64, bool) {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let mut users = self.users.lock().expect("registry lock");
         let list = users.entry(user).or_default();
-        list.push(Subscriber { id, credential, tx });
+        list.push(Subscriber {
+            id,
+            credential,
+            expires_at,
+            tx,
+        });
         self.streams.fetch_add(1, Ordering::Relaxed);
         (id, list.len() == 1)
     }
@@ -189,8 +205,20 @@ impl Registry {
     pub fn heartbeat(&self) -> Departures {
         let mut users = self.users.lock().expect("registry lock");
         let mut out = Departures::default();
+        let now = OffsetDateTime::now_utc();
         let all: Vec<Uuid> = users.keys().copied().collect();
         for user in all {
+            if let Some(list) = users.get_mut(&user) {
+                let before = list.len();
+                list.retain(|s| s.expires_at.is_none_or(|at| at > now));
+                self.streams
+                    .fetch_sub((before - list.len()) as u64, Ordering::Relaxed);
+                if list.is_empty() {
+                    users.remove(&user);
+                    out.gone.push(user);
+                    continue;
+                }
+            }
             self.offer(&mut users, user, &HEARTBEAT, &mut out);
         }
         out
@@ -217,7 +245,7 @@ mod tests {
         let registry = Registry::default();
         let user = Uuid::new_v4();
         let (tx, mut rx) = mpsc::channel(2);
-        registry.add(user, Credential::Token(Uuid::nil()), tx);
+        registry.add(user, Credential::Token(Uuid::nil()), None, tx);
         let members: HashSet<Uuid> = [user].into();
         for _ in 0..2 {
             assert_eq!(registry.deliver_to_members(&members, &item()).lagged, 0);
@@ -241,8 +269,8 @@ mod tests {
         let user = Uuid::new_v4();
         let (a, _ra) = mpsc::channel(4);
         let (b, _rb) = mpsc::channel(4);
-        registry.add(user, Credential::Session("s1".into()), a);
-        registry.add(user, Credential::Session("s2".into()), b);
+        registry.add(user, Credential::Session("s1".into()), None, a);
+        registry.add(user, Credential::Session("s2".into()), None, b);
         registry.revoke(user, &Revocation::Session("s1".into()));
         assert_eq!(registry.len(), 1);
         let out = registry.revoke(user, &Revocation::SessionsExcept(None));
@@ -256,8 +284,8 @@ mod tests {
         let (me, other) = (Uuid::new_v4(), Uuid::new_v4());
         let (tx1, mut rx1) = mpsc::channel(4);
         let (tx2, mut rx2) = mpsc::channel(4);
-        registry.add(me, Credential::Token(Uuid::nil()), tx1);
-        registry.add(other, Credential::Token(Uuid::nil()), tx2);
+        registry.add(me, Credential::Token(Uuid::nil()), None, tx1);
+        registry.add(other, Credential::Token(Uuid::nil()), None, tx2);
         let typing = Delivery::new(None, Kind::Typing, None, "{}")
             .about(me)
             .shared();

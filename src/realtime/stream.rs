@@ -20,7 +20,6 @@ use super::{
     tailer::thread_updated,
 };
 use crate::{
-    auth::Credential,
     chat::threads,
     error::Result,
     eventlog::{self, Kind, Position},
@@ -69,7 +68,6 @@ pub struct Subscription {
     pub(super) guard: Guard,
     pub(super) rx: mpsc::Receiver<Item>,
     pub(super) start: Start,
-    pub(super) credential: Credential,
 }
 
 impl Subscription {
@@ -87,7 +85,6 @@ impl Subscription {
             guard,
             mut rx,
             start,
-            credential,
         } = self;
         async_stream::stream! {
             let rt = guard.rt.0.clone();
@@ -106,7 +103,7 @@ impl Subscription {
                     let mut cursor = from;
                     loop {
                         // Boxed: an idle stream should not carry a query's state around.
-                        let batch = Box::pin(replay(&rt, user, &credential, cursor)).await;
+                        let batch = Box::pin(replay(&rt, user, cursor)).await;
                         let Ok(batch) = batch.inspect_err(|err| {
                             tracing::warn!(%err, "replaying a stream's backlog failed");
                         }) else {
@@ -119,9 +116,6 @@ impl Subscription {
                             }
                         }
                         cursor = batch.cursor;
-                        if batch.revoked {
-                            return;
-                        }
                         if batch.done {
                             break;
                         }
@@ -152,23 +146,15 @@ struct Replayed {
     cursor: Position,
     /// Caught up: the rest comes live.
     done: bool,
-    /// The stream's own credential was revoked in the backlog: stop here.
-    revoked: bool,
 }
 
 /// The next part of a user's backlog after `after`, routed exactly as the tailer would.
-async fn replay(
-    rt: &Inner,
-    user: Uuid,
-    credential: &Credential,
-    after: Position,
-) -> Result<Replayed> {
+async fn replay(rt: &Inner, user: Uuid, after: Position) -> Result<Replayed> {
     let batch = eventlog::read_for_user(&rt.db, user, after, REPLAY_BATCH).await?;
     let mut out = Replayed {
         done: (batch.events.len() as u64) < REPLAY_BATCH,
         items: Vec::with_capacity(batch.events.len()),
         cursor: after,
-        revoked: false,
     };
     for event in &batch.events {
         out.cursor = event.position;
@@ -190,10 +176,6 @@ async fn replay(
                             .shared(),
                     );
                 }
-            }
-            Route::Revoke(_, which) if credential.is_revoked_by(&which) => {
-                out.revoked = true;
-                break;
             }
             Route::Revoke(..) | Route::MembersChanged(_) | Route::Ignore => {}
         }

@@ -19,7 +19,8 @@ impl Realtime {
     /// [`TYPING_EVERY`]); "not found" for non-members.
     pub async fn typing(&self, user: &User, thread: Uuid) -> Result<()> {
         let rt = &self.0;
-        chat::threads::membership(&rt.db, thread, user.id).await?;
+        let member = chat::threads::membership(&rt.db, thread, user.id).await?;
+        chat::blocks::ensure_not_blocked_in(&rt.db, &member).await?;
         {
             let mut typing = rt.typing.lock().expect("typing lock");
             let now = Instant::now();

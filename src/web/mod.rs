@@ -31,7 +31,9 @@ pub fn router(state: AppState) -> Router {
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(state.config.secure_cookies())
-        .with_expiry(Expiry::OnInactivity(time::Duration::days(14)));
+        .with_expiry(Expiry::OnInactivity(
+            time::Duration::try_from(state.config.session_idle).unwrap_or(time::Duration::days(14)),
+        ));
 
     router::routes()
         .layer(middleware::from_fn_with_state(state.clone(), ring_after))

@@ -5,10 +5,12 @@ mod helpers;
 
 mod accounts;
 mod admin;
+mod blocks_hold;
 mod browser;
 mod chat_api;
 mod chat_pages;
 mod event_log;
+mod limits;
 mod live;
 mod loadgen;
 mod ops;

@@ -10,7 +10,7 @@ use super::{
 };
 use crate::{
     accounts::User,
-    chat::views::ThreadView,
+    chat::{blocks, views::ThreadView},
     db::stmt,
     entities::{thread_participants::ThreadRole, threads::ThreadKind},
     error::{AppError, Result},
@@ -26,6 +26,7 @@ pub async fn create_group(
     let txn = db.begin().await?;
     let mut members = active_users(&txn, members).await?;
     members.retain(|&id| id != creator.id);
+    blocks::ensure_none_blocked(&txn, creator.id, &members).await?;
     if members.len() + 1 > MAX_GROUP_MEMBERS {
         return Err(AppError::validation(format!(
             "a group has at most {MAX_GROUP_MEMBERS} members"
@@ -85,6 +86,7 @@ pub async fn add_members(
     let txn = db.begin().await?;
     group_admin(&txn, thread, actor.id).await?;
     let users = active_users(&txn, users).await?;
+    blocks::ensure_none_blocked(&txn, actor.id, &users).await?;
     let current = active_member_ids(&txn, thread).await?;
     let new_count = users.iter().filter(|u| !current.contains(u)).count();
     if current.len() + new_count > MAX_GROUP_MEMBERS {

@@ -14,6 +14,7 @@ use uuid::Uuid;
 use crate::{
     accounts::{self, UserView},
     auth::CurrentUser,
+    chat,
     error::{AppError, Result},
     realtime::{PresenceView, stream::JsonFrames},
     web::AppState,
@@ -77,7 +78,12 @@ pub async fn stream(
     let resume = resume_from(&headers, q.last_event_id);
     let subscription = state
         .realtime
-        .subscribe(user.id(), user.credential(), resume.as_deref())
+        .subscribe(
+            user.id(),
+            user.credential(),
+            user.expires_at(),
+            resume.as_deref(),
+        )
         .await?;
     Ok(sse_response(subscription.into_body(JsonFrames)))
 }
@@ -131,10 +137,12 @@ pub async fn presence(
         }
         _ => state.realtime.presence_audience(user.id()).await?,
     };
-    let people = accounts::find_many(&state.db, ids.iter().copied()).await?;
+    let contacts = chat::contacts::contacts_among(&state.db, user.id(), &ids).await?;
+    let people = accounts::find_many(&state.db, contacts.iter().copied()).await?;
     let people: Vec<_> = ids
         .iter()
         .filter_map(|id| people.get(id))
+        .filter(|person| person.deactivated_at.is_none())
         .cloned()
         .collect();
     Ok(Json(state.realtime.presence_of(&people).await))
@@ -161,19 +169,34 @@ pub async fn set_presence(
         _ => return Err(AppError::validation("status must be ONLINE or OFFLINE")),
     };
     state.realtime.heartbeat(user.id(), online).await;
-    let mut views = with_presence(&state, std::slice::from_ref(&user.user)).await;
+    let mut views = with_presence(&state, &user.user, std::slice::from_ref(&user.user)).await?;
     Ok(Json(views.remove(0)))
 }
 
-/// The public views of `users`, with their current presence.
-pub async fn with_presence(state: &AppState, users: &[accounts::User]) -> Vec<UserView> {
-    let presence = state.realtime.presence_of(users).await;
-    users
+/// The public views of `users` as `viewer` may see them: presence and last seen for
+/// `viewer`'s contacts (see [`chat::contacts`]), `OFFLINE` and no last seen for others.
+pub async fn with_presence(
+    state: &AppState,
+    viewer: &accounts::User,
+    users: &[accounts::User],
+) -> Result<Vec<UserView>> {
+    let ids: Vec<Uuid> = users.iter().map(|u| u.id).collect();
+    let contacts = chat::contacts::contacts_among(&state.db, viewer.id, &ids).await?;
+    let shown: Vec<accounts::User> = users
         .iter()
-        .zip(presence)
-        .map(|(u, p)| UserView {
-            status: p.status,
-            ..UserView::new(u)
+        .filter(|u| contacts.contains(&u.id))
+        .cloned()
+        .collect();
+    let presence = state.realtime.presence_of(&shown).await;
+    Ok(users
+        .iter()
+        .map(|u| match presence.iter().find(|p| p.user_id == u.id) {
+            Some(p) => UserView {
+                status: p.status,
+                last_seen: p.last_seen,
+                ..UserView::new(u)
+            },
+            None => UserView::new(u),
         })
-        .collect()
+        .collect())
 }

@@ -107,6 +107,7 @@ pub async fn edit(
     user: CurrentUser,
     Json(body): Json<EditBody>,
 ) -> Result<Json<MessageView>> {
+    state.limiters.change(user.id())?;
     let content = MessageContent::parse(&body.content)?;
     Ok(Json(
         messages::edit(&state.db, &user.user, body.message_id, content).await?,
@@ -173,6 +174,7 @@ pub async fn react(
     user: CurrentUser,
     Json(body): Json<ReactionBody>,
 ) -> Result<Json<MessageView>> {
+    state.limiters.change(user.id())?;
     let emoji = fields::emoji(&body.emoji)?;
     Ok(Json(
         reactions::set(&state.db, &user.user, body.message_id, emoji, Toggle::Add).await?,
@@ -187,6 +189,7 @@ pub async fn unreact(
     user: CurrentUser,
     Json(body): Json<ReactionBody>,
 ) -> Result<Json<MessageView>> {
+    state.limiters.change(user.id())?;
     let emoji = fields::emoji(&body.emoji)?;
     Ok(Json(
         reactions::set(

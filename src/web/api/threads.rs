@@ -129,6 +129,7 @@ pub async fn act(
                     Some(n) => fields::thread_name(&n)?,
                     None => return Err(AppError::validation("a group needs a name")),
                 };
+                state.limiters.group_adds(me.id, participant_ids.len())?;
                 let view = threads::create_group(db, me, name, &participant_ids).await?;
                 return Ok((StatusCode::CREATED, Json(view)).into_response());
             }
@@ -143,7 +144,10 @@ pub async fn act(
         ThreadAction::Add {
             thread_id,
             user_ids,
-        } => threads::add_members(db, me, thread_id, &user_ids).await?,
+        } => {
+            state.limiters.group_adds(me.id, user_ids.len())?;
+            threads::add_members(db, me, thread_id, &user_ids).await?
+        }
         ThreadAction::Remove { thread_id, user_id } => {
             threads::remove_member(db, me, thread_id, user_id).await?
         }

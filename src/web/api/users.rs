@@ -19,9 +19,9 @@ use crate::{
 /// The caller.
 #[utoipa::path(get, path = "/api/me", tag = "users",
     responses((status = 200, body = UserView), (status = 401, body = ErrorBody)))]
-pub async fn me(State(state): State<AppState>, user: CurrentUser) -> Json<UserView> {
-    let mut views = with_presence(&state, std::slice::from_ref(&user.user)).await;
-    Json(views.remove(0))
+pub async fn me(State(state): State<AppState>, user: CurrentUser) -> Result<Json<UserView>> {
+    let mut views = with_presence(&state, &user.user, std::slice::from_ref(&user.user)).await?;
+    Ok(Json(views.remove(0)))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -36,7 +36,7 @@ pub struct UserQuery {
     responses((status = 200, body = [UserView]), (status = 401, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
-    _user: CurrentUser,
+    user: CurrentUser,
     Query(query): Query<UserQuery>,
 ) -> Result<Json<Vec<UserView>>> {
     if query.q.chars().count() > 64 {
@@ -45,5 +45,5 @@ pub async fn list(
         ));
     }
     let users = accounts::search(&state.db, &query.q, 100).await?;
-    Ok(Json(with_presence(&state, &users).await))
+    Ok(Json(with_presence(&state, &user.user, &users).await?))
 }

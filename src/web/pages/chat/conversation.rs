@@ -265,6 +265,7 @@ pub(in crate::web) async fn edit(
     Form(form): Form<EditForm>,
 ) -> Result<Response> {
     message_in(&state, user.id(), id, mid).await?;
+    state.limiters.change(user.id())?;
     let content = MessageContent::parse(&form.content)?;
     let m = chat::messages::edit(&state.db, &user.user, mid, content).await?;
     message_response(&state, &user, ctx.csrf, htmx, id, m, Mode::Read).await
@@ -298,6 +299,7 @@ pub(in crate::web) async fn react(
     Form(form): Form<ReactForm>,
 ) -> Result<Response> {
     message_in(&state, user.id(), id, mid).await?;
+    state.limiters.change(user.id())?;
     let emoji = fields::emoji(&form.emoji)?;
     let toggle = if form.on == "1" {
         Toggle::Add

@@ -147,6 +147,7 @@ pub(in crate::web) async fn create_group(
         }
     }
     let name = fields::thread_name(&name)?;
+    state.limiters.group_adds(user.id(), members.len())?;
     let thread = chat::threads::create_group(&state.db, &user.user, name, &members).await?;
     Ok(to_chat(thread.id))
 }

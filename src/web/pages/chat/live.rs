@@ -66,7 +66,12 @@ pub(in crate::web) async fn events(
     let resume = resume_from(&headers, q.last_event_id);
     let subscription = state
         .realtime
-        .subscribe(user.id(), user.credential(), resume.as_deref())
+        .subscribe(
+            user.id(),
+            user.credential(),
+            user.expires_at(),
+            resume.as_deref(),
+        )
         .await?;
     let render = PageRender {
         state,

@@ -74,6 +74,7 @@ pub(in crate::web) async fn add_member(
     let member = accounts::find_by_username(&state.db, form.username.trim())
         .await?
         .ok_or(AppError::NotFound("user"))?;
+    state.limiters.group_adds(user.id(), 1)?;
     chat::threads::add_members(&state.db, &user.user, id, &[member.id]).await?;
     Ok(to_chat(id))
 }
