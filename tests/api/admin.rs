@@ -115,12 +115,7 @@ async fn deactivation_ends_sessions_and_tokens_and_blocks_login() {
     let r = owner.admin_patch(id, json!({"deactivated": true})).await;
     assert_eq!(r.status(), StatusCode::OK);
     expect_error(member.me().await, StatusCode::UNAUTHORIZED).await;
-    let bot = new_client()
-        .get(app.url("/api/me"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let bot = app.get_as_bot(&token, "/api/me").await;
     expect_error(bot, StatusCode::UNAUTHORIZED).await;
     let login = app.login(&new_client(), "member", PASSWORD).await;
     assert!(

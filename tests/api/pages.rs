@@ -234,12 +234,7 @@ async fn tokens_are_created_and_revoked_from_settings() {
     let html = r.text().await.unwrap();
     let start = html.find("id=\"new-token\">").unwrap() + "id=\"new-token\">".len();
     let token = &html[start..start + html[start..].find('<').unwrap()];
-    let me = new_client()
-        .get(app.url("/api/me"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
+    let me = app.get_as_bot(token, "/api/me").await;
     assert_eq!(me.status(), StatusCode::OK);
     let (_, page) = ana.get_page("/settings").await;
     assert!(
@@ -256,12 +251,7 @@ async fn tokens_are_created_and_revoked_from_settings() {
         )
         .await;
     assert_eq!(r.status(), StatusCode::OK);
-    let me = new_client()
-        .get(app.url("/api/me"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
+    let me = app.get_as_bot(token, "/api/me").await;
     assert_eq!(me.status(), StatusCode::UNAUTHORIZED);
 }
 

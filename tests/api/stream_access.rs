@@ -93,26 +93,16 @@ async fn deactivating_a_user_closes_their_session_and_token_streams() {
     let owner = app.user("owner").await;
     let bob = app.user("bob").await;
     let token = bob.create_token("bot").await;
-    let bearer = format!("Bearer {}", token["token"].as_str().unwrap());
+    let secret = token["token"].as_str().unwrap();
     let mut by_session = bob.stream().await;
-    let mut by_token = Sse::start(
-        new_client()
-            .get(app.url("/api/chat/sse"))
-            .header("Authorization", &bearer),
-    )
-    .await;
+    let mut by_token = Sse::start(app.bot_request(secret, "/api/chat/sse")).await;
     let r = owner
         .admin_patch(bob.id.as_str(), json!({"deactivated": true}))
         .await;
     assert_eq!(r.status(), 200);
     by_session.expect_end().await;
     by_token.expect_end().await;
-    let again = new_client()
-        .get(app.url("/api/chat/sse"))
-        .header("Authorization", &bearer)
-        .send()
-        .await
-        .unwrap();
+    let again = app.get_as_bot(secret, "/api/chat/sse").await;
     assert_eq!(again.status(), 401);
 }
 
@@ -121,13 +111,8 @@ async fn revoking_a_token_closes_its_streams() {
     let app = spawn_app().await;
     let bob = app.user("bob").await;
     let token = bob.create_token("bot").await;
-    let bearer = format!("Bearer {}", token["token"].as_str().unwrap());
-    let mut stream = Sse::start(
-        new_client()
-            .get(app.url("/api/chat/sse"))
-            .header("Authorization", &bearer),
-    )
-    .await;
+    let secret = token["token"].as_str().unwrap();
+    let mut stream = Sse::start(app.bot_request(secret, "/api/chat/sse")).await;
     let r = bob.revoke_token(&token).await;
     assert!(r.status().is_success());
     stream.expect_end().await;

@@ -11,13 +11,7 @@ async fn a_token_authenticates_bots_until_it_is_revoked() {
     let ana = app.user("ana").await;
     let created = ana.create_token("deploy bot").await;
     let token = created["token"].as_str().unwrap().to_owned();
-    let bot = new_client();
-    let me = bot
-        .get(app.url("/api/me"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let me = app.get_as_bot(&token, "/api/me").await;
     assert_eq!(me.status(), StatusCode::OK);
     let me: serde_json::Value = me.json().await.unwrap();
     assert_eq!(me["id"], ana.id);
@@ -33,12 +27,7 @@ async fn a_token_authenticates_bots_until_it_is_revoked() {
 
     let revoked = ana.revoke_token(&created).await;
     assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
-    let after = bot
-        .get(app.url("/api/me"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let after = app.get_as_bot(&token, "/api/me").await;
     assert!(
         expect_error(after, StatusCode::UNAUTHORIZED)
             .await

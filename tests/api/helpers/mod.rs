@@ -149,6 +149,16 @@ impl TestApp {
 
     // Low-level calls with any client: anonymous visitors and deliberately odd requests.
 
+    /// A GET of `path` as a bot: a fresh client with `token` as `Authorization: Bearer`.
+    pub fn bot_request(&self, token: &str, path: &str) -> reqwest::RequestBuilder {
+        new_client().get(self.url(path)).bearer_auth(token)
+    }
+
+    /// GETs `path` as a bot holding `token`.
+    pub async fn get_as_bot(&self, token: &str, path: &str) -> Response {
+        self.bot_request(token, path).send().await.unwrap()
+    }
+
     pub async fn register_with(&self, client: &Client, body: Value) -> Response {
         client
             .post(self.url("/api/auth/register"))
