@@ -1,4 +1,4 @@
-//! The event log's promise (DESIGN.md §4.2-3): a reader that resumes from its last position
+//! The event log's promise: a reader that resumes from its last position
 //! while many transactions commit concurrently, in any order, sees every event exactly once,
 //! in commit order within each thread.
 

@@ -1,4 +1,4 @@
-//! DESIGN.md §4.4: a stream only carries what its user may see at delivery time, and
+//! Stream access: a stream only carries what its user may see at delivery time, and
 //! ending a credential (logout, password change, deactivation, token revocation) closes
 //! the streams opened with it.
 

@@ -1,4 +1,4 @@
-//! The JSON event stream's delivery promises (DESIGN.md §4): live delivery, resuming with
+//! The JSON event stream's delivery promises: live delivery, resuming with
 //! `Last-Event-ID` or `?lastEventId=`, each event once and in order, `reset` for unknown
 //! or pruned positions, heartbeats, bounded queues.
 
@@ -146,7 +146,7 @@ async fn the_stream_starts_with_a_retry_hint_and_sends_heartbeats() {
     assert!(text.starts_with("retry: "), "{text:?}");
 }
 
-/// DESIGN.md §4.1-3 under load: many concurrent writers in several threads while a
+/// The delivery promises under load: many concurrent writers in several threads while a
 /// client keeps dropping its stream and resuming from its last id; what it received is
 /// compared with the database.
 #[tokio::test]
