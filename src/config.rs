@@ -84,6 +84,8 @@ pub struct Config {
     pub db_pool_size: u32,
     /// Events a stream may have queued before it counts as fallen behind and is closed.
     pub stream_queue: usize,
+    /// A resume further behind than this many events gets a `reset` instead of a replay.
+    pub replay_max_events: u64,
     /// How often the log tailer looks for events without a doorbell.
     pub event_poll: Duration,
     /// How long events are kept for resuming streams (older cursors get `reset`).
@@ -156,7 +158,7 @@ impl Config {
             registration,
             heartbeat: Duration::from_secs(parse_num("HEARTBEAT_SECS", 15)?.max(1)),
             session_idle: Duration::from_secs(
-                parse_num("SESSION_IDLE_SECS", 14 * 24 * 3600)?.max(60),
+                parse_num("SESSION_IDLE_SECS", 14 * 24 * 3600)?.max(1),
             ),
             rate_limits: RateLimits {
                 enabled: rate_limits_enabled,
@@ -173,6 +175,7 @@ impl Config {
             header_read_timeout: Duration::from_secs(parse_num("HEADER_READ_TIMEOUT_SECS", 10)?),
             db_pool_size: parse_num("DB_POOL_SIZE", 20)?.max(2) as u32,
             stream_queue: parse_num("STREAM_QUEUE", 1024)?.max(8) as usize,
+            replay_max_events: parse_num("REPLAY_MAX_EVENTS", 100_000)?.max(1),
             event_poll: Duration::from_millis(parse_num("EVENT_POLL_MS", 250)?.max(10)),
             event_retention: Duration::from_secs(
                 parse_num("EVENT_RETENTION_SECS", 7 * 24 * 3600)?.max(1),

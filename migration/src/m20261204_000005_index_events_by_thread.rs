@@ -9,20 +9,19 @@ pub struct Migration;
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .get_connection()
-            .execute_unprepared(
-                "CREATE INDEX events_thread_idx ON events (thread_id) WHERE thread_id IS NOT NULL",
-            )
-            .await?;
-        Ok(())
+        execute(
+            manager,
+            "CREATE INDEX events_thread_idx ON events (thread_id) WHERE thread_id IS NOT NULL",
+        )
+        .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .get_connection()
-            .execute_unprepared("DROP INDEX events_thread_idx")
-            .await?;
-        Ok(())
+        execute(manager, "DROP INDEX events_thread_idx").await
     }
+}
+
+async fn execute(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {
+    manager.get_connection().execute_unprepared(sql).await?;
+    Ok(())
 }

@@ -18,8 +18,13 @@ pub async fn contacts_among(
     struct Row {
         user_id: Uuid,
     }
-    if people.is_empty() {
-        return Ok(HashSet::new());
+    let others: Vec<Uuid> = people.iter().copied().filter(|&p| p != viewer).collect();
+    let mut contacts = HashSet::new();
+    if others.len() < people.len() {
+        contacts.insert(viewer);
+    }
+    if others.is_empty() {
+        return Ok(contacts);
     }
     let rows = Row::find_by_statement(stmt(
         "SELECT DISTINCT other.user_id
@@ -32,13 +37,10 @@ pub async fn contacts_among(
            AND NOT EXISTS (SELECT 1 FROM blocks b
              WHERE (b.blocker_id = $1 AND b.blocked_id = other.user_id)
                 OR (b.blocker_id = other.user_id AND b.blocked_id = $1))",
-        [viewer.into(), people.to_vec().into()],
+        [viewer.into(), others.into()],
     ))
     .all(conn)
     .await?;
-    let mut contacts: HashSet<Uuid> = rows.into_iter().map(|r| r.user_id).collect();
-    if people.contains(&viewer) {
-        contacts.insert(viewer);
-    }
+    contacts.extend(rows.into_iter().map(|r| r.user_id));
     Ok(contacts)
 }

@@ -148,15 +148,25 @@ pub async fn edit(
     .one(&txn)
     .await?
     .ok_or(AppError::NotFound("message"))?;
-    let view = view(&txn, &updated).await?;
+    let view = announce_update(&txn, &updated).await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// The message's view, told to its thread as a `message.updated` (in the caller's
+/// transaction).
+pub(super) async fn announce_update(
+    conn: &impl ConnectionTrait,
+    message: &messages::Model,
+) -> Result<MessageView> {
+    let view = view(conn, message).await?;
     eventlog::append(
-        &txn,
-        Scope::Thread(updated.thread_id),
+        conn,
+        Scope::Thread(message.thread_id),
         Kind::MessageUpdated,
         &view,
     )
     .await?;
-    txn.commit().await?;
     Ok(view)
 }
 

@@ -9,7 +9,6 @@ use crate::{
     accounts::User,
     db::stmt,
     error::{AppError, Result},
-    eventlog::{self, Kind, Scope},
 };
 
 /// Whether a reaction is being added or taken back.
@@ -66,16 +65,11 @@ pub async fn set(
         .await?
         .rows_affected()
     };
-    let view = messages::view(&txn, &row).await?;
-    if changed > 0 {
-        eventlog::append(
-            &txn,
-            Scope::Thread(row.thread_id),
-            Kind::MessageUpdated,
-            &view,
-        )
-        .await?;
-    }
+    let view = if changed > 0 {
+        messages::announce_update(&txn, &row).await?
+    } else {
+        messages::view(&txn, &row).await?
+    };
     txn.commit().await?;
     Ok(view)
 }

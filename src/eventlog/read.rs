@@ -150,6 +150,11 @@ pub async fn head(conn: &impl ConnectionTrait) -> Result<Position, DbErr> {
 }
 
 #[derive(FromQueryResult)]
+struct Count {
+    n: i64,
+}
+
+#[derive(FromQueryResult)]
 struct Pruned {
     xid: String,
     id: i64,
@@ -180,10 +185,6 @@ pub async fn prune(
     before: OffsetDateTime,
     limit: u64,
 ) -> Result<u64, DbErr> {
-    #[derive(FromQueryResult)]
-    struct Count {
-        n: i64,
-    }
     let deleted = Count::find_by_statement(stmt(
         "WITH doomed AS (
            SELECT xid, id FROM events WHERE created_at < $1
@@ -212,4 +213,26 @@ pub async fn prune(
 fn parse_xid(raw: &str) -> Result<u64, DbErr> {
     raw.parse()
         .map_err(|_| DbErr::Custom(format!("bad xid {raw}")))
+}
+
+/// Whether more than `limit` events were logged after `after` (one bounded index walk):
+/// a reader that far behind is told to reload instead of being replayed everything.
+pub async fn backlog_exceeds(
+    conn: &impl ConnectionTrait,
+    after: Position,
+    limit: u64,
+) -> Result<bool, DbErr> {
+    let n = Count::find_by_statement(stmt(
+        "SELECT count(*) AS n FROM (
+           SELECT 1 FROM events WHERE (xid, id) > ($1::text::xid8, $2) LIMIT $3) behind",
+        [
+            after.xid.to_string().into(),
+            after.id.into(),
+            (limit.saturating_add(1).min(i64::MAX as u64) as i64).into(),
+        ],
+    ))
+    .one(conn)
+    .await?
+    .map_or(0, |c| c.n);
+    Ok(n as u64 > limit)
 }

@@ -70,6 +70,8 @@ pub struct Settings {
     pub heartbeat: Duration,
     /// Events a stream may have waiting before it counts as fallen behind.
     pub queue: usize,
+    /// The longest backlog a resuming stream is replayed.
+    pub replay_max: u64,
     /// How often the tailer looks at the log without a doorbell.
     pub poll: Duration,
     /// How long events are kept for resuming streams.
@@ -81,6 +83,7 @@ impl Settings {
         Self {
             heartbeat: config.heartbeat,
             queue: config.stream_queue,
+            replay_max: config.replay_max_events,
             poll: config.event_poll,
             retention: config.event_retention,
         }
@@ -191,7 +194,10 @@ impl Realtime {
             (None, None) => Start::Live(eventlog::head(&rt.db).await?),
             (Some(Some(p)), _) => {
                 let head = eventlog::head(&rt.db).await?;
-                if p <= head && !rt.pruned_past(p).await? {
+                if p <= head
+                    && !rt.pruned_past(p).await?
+                    && !eventlog::backlog_exceeds(&rt.db, p, rt.settings.replay_max).await?
+                {
                     Start::Resume(p)
                 } else {
                     Start::Reset(head)

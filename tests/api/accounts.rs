@@ -36,10 +36,9 @@ async fn registering_returns_the_user_and_logs_them_in() {
 #[tokio::test]
 async fn the_first_user_is_owner_and_later_ones_are_members() {
     let app = spawn_app().await;
-    let (_, first) = app.user("first").await;
-    let (_, second) = app.user("second").await;
-    assert_eq!(first["systemRole"], "OWNER");
-    assert_eq!(second["systemRole"], "MEMBER");
+    let [first, second] = app.users(["first", "second"]).await;
+    assert_eq!(first.json["systemRole"], "OWNER");
+    assert_eq!(second.json["systemRole"], "MEMBER");
 }
 
 #[tokio::test]
@@ -192,15 +191,15 @@ async fn bad_registration_input_gets_a_clear_error_and_stores_nothing() {
         );
     }
     // Nothing was stored: the first real registration still becomes OWNER.
-    let (_, user) = app.user("ana").await;
-    assert_eq!(user["systemRole"], "OWNER");
+    let user = app.user("ana").await;
+    assert_eq!(user.json["systemRole"], "OWNER");
 }
 
 #[tokio::test]
 async fn closed_registration_admits_only_the_first_user() {
     let app = spawn_app_with(&[("REGISTRATION", "closed")]).await;
-    let (_, owner) = app.user("owner").await;
-    assert_eq!(owner["systemRole"], "OWNER");
+    let owner = app.user("owner").await;
+    assert_eq!(owner.json["systemRole"], "OWNER");
     let response = app
         .register_with(
             &new_client(),
@@ -290,15 +289,11 @@ async fn rate_limits_can_be_lifted_for_benchmarks() {
 #[tokio::test]
 async fn logging_out_ends_the_session() {
     let app = spawn_app().await;
-    let (client, _) = app.user("ana").await;
-    assert_eq!(app.me(&client).await.status(), StatusCode::OK);
-    let out = client
-        .post(app.url("/api/auth/logout"))
-        .send()
-        .await
-        .unwrap();
+    let ana = app.user("ana").await;
+    assert_eq!(ana.me().await.status(), StatusCode::OK);
+    let out = ana.logout().await;
     assert_eq!(out.status(), StatusCode::NO_CONTENT);
-    expect_error(app.me(&client).await, StatusCode::UNAUTHORIZED).await;
+    expect_error(ana.me().await, StatusCode::UNAUTHORIZED).await;
 }
 
 #[tokio::test]
@@ -339,35 +334,17 @@ async fn the_api_requires_authentication() {
 #[tokio::test]
 async fn users_can_be_searched_by_name() {
     let app = spawn_app().await;
-    let (client, _) = app.user("ana").await;
+    let ana = app.user("ana").await;
     app.user("bob").await;
     app.user("anabel").await;
-    let found: Vec<serde_json::Value> = client
-        .get(app.url("/api/users?q=ana"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let found: Vec<serde_json::Value> = ana.get("/api/users?q=ana").await.json().await.unwrap();
     let names: Vec<&str> = found
         .iter()
         .map(|u| u["username"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["ana", "anabel"]);
-    let all: Vec<serde_json::Value> = client
-        .get(app.url("/api/users"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let all: Vec<serde_json::Value> = ana.get("/api/users").await.json().await.unwrap();
     assert_eq!(all.len(), 3);
-    let long = client
-        .get(app.url(&format!("/api/users?q={}", "x".repeat(65))))
-        .send()
-        .await
-        .unwrap();
+    let long = ana.get(&format!("/api/users?q={}", "x".repeat(65))).await;
     expect_error(long, StatusCode::UNPROCESSABLE_ENTITY).await;
 }

@@ -1,4 +1,4 @@
-//! The event log's promise (DESIGN.md §4.2-3): a reader that resumes from its last position
+//! The event log's promise: a reader that resumes from its last position
 //! while many transactions commit concurrently, in any order, sees every event exactly once,
 //! in commit order within each thread.
 
@@ -19,19 +19,11 @@ async fn a_resuming_reader_sees_every_concurrent_commit_once_and_in_thread_order
     ))
     .await
     .unwrap();
-    let (ana, _) = app.user("ana").await;
+    let ana = app.user("ana").await;
     let mut threads = Vec::new();
     for name in ["bob", "cid", "dan", "eve"] {
-        let (_, other) = app.user(name).await;
-        let t: Value = ana
-            .post(app.url("/api/threads"))
-            .json(&json!({"action": "create", "participantIds": [other["id"]]}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let other = app.user(name).await;
+        let t = ana.dm(&other).await;
         threads.push(t["id"].as_str().unwrap().to_owned());
     }
     // Remember where the log was before the writers start.
@@ -45,19 +37,12 @@ async fn a_resuming_reader_sees_every_concurrent_commit_once_and_in_thread_order
     const EACH: usize = 25;
     let mut writers = Vec::new();
     for w in 0..WRITERS {
-        let (client, url, thread) = (
-            ana.clone(),
-            app.url("/api/messages"),
-            threads[w % threads.len()].clone(),
-        );
+        let (ana, thread) = (ana.clone(), threads[w % threads.len()].clone());
         writers.push(tokio::spawn(async move {
             for i in 0..EACH {
-                let r = client
-                    .post(&url)
-                    .json(&json!({"threadId": thread, "content": format!("w{w} m{i}")}))
-                    .send()
-                    .await
-                    .unwrap();
+                let r = ana
+                    .send_with(json!({"threadId": thread, "content": format!("w{w} m{i}")}))
+                    .await;
                 assert_eq!(r.status(), 201);
             }
         }));
@@ -98,14 +83,7 @@ async fn a_resuming_reader_sees_every_concurrent_commit_once_and_in_thread_order
             if let Some(b) = &before {
                 url.push_str(&format!("&before={b}"));
             }
-            let page: Value = ana
-                .get(app.url(&url))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let page: Value = ana.get(&url).await.json().await.unwrap();
             stored.extend(page["messages"].as_array().unwrap().iter().cloned());
             match page["nextCursor"].as_str() {
                 Some(c) => before = Some(c.to_owned()),

@@ -9,26 +9,24 @@ use crate::helpers::*;
 #[tokio::test]
 async fn typing_reaches_the_other_members_but_not_the_typist_and_outsiders_get_404() {
     let app = spawn_app().await;
-    let (ana, ana_user) = app.user("ana").await;
-    let (bob, bob_user) = app.user("bob").await;
-    let (eve, _) = app.user("eve").await;
-    let thread = dm(&app, &ana, &bob_user).await;
-    let mut bob_stream = Sse::open(&app, &bob, None).await;
-    let mut ana_stream = Sse::open(&app, &ana, None).await;
-    let r = post(&app, &ana, "/api/typing", json!({"threadId": thread["id"]})).await;
+    let [ana, bob, eve] = app.users(["ana", "bob", "eve"]).await;
+    let thread = ana.dm(&bob).await;
+    let mut bob_stream = bob.stream().await;
+    let mut ana_stream = ana.stream().await;
+    let r = ana.typing(&thread).await;
     assert_eq!(r.status(), 204);
     let (event, typing) = bob_stream.next_of("typing").await;
-    assert_eq!(typing["userId"], ana_user["id"]);
+    assert_eq!(typing["userId"], ana.id);
     assert_eq!(typing["threadId"], thread["id"]);
     assert_eq!(typing["name"], "ana");
     assert!(
         event.id.is_empty() || event.id == bob_stream.last_id,
         "typing carries no id of its own"
     );
-    let r = post(&app, &eve, "/api/typing", json!({"threadId": thread["id"]})).await;
+    let r = eve.typing(&thread).await;
     expect_error(r, reqwest::StatusCode::NOT_FOUND).await;
     // Ana's own stream skips her typing: the next thing she sees is bob's message.
-    send(&app, &bob, &thread, "hi").await;
+    bob.send(&thread, "hi").await;
     let (event, _) = ana_stream.next_among(&["typing", "message.created"]).await;
     assert_eq!(event.event, "message.created");
 }
@@ -36,25 +34,24 @@ async fn typing_reaches_the_other_members_but_not_the_typist_and_outsiders_get_4
 #[tokio::test]
 async fn presence_goes_online_with_a_stream_and_offline_after_it_closes() {
     let app = spawn_app().await;
-    let (ana, _) = app.user("ana").await;
-    let (bob, bob_user) = app.user("bob").await;
-    dm(&app, &ana, &bob_user).await;
-    let mut ana_stream = Sse::open(&app, &ana, None).await;
-    let bob_stream = Sse::open(&app, &bob, None).await;
+    let [ana, bob] = app.users(["ana", "bob"]).await;
+    ana.dm(&bob).await;
+    let mut ana_stream = ana.stream().await;
+    let bob_stream = bob.stream().await;
     let (_, online) = ana_stream.next_of("presence").await;
-    assert_eq!(online["userId"], bob_user["id"]);
+    assert_eq!(online["userId"], bob.id);
     assert_eq!(online["status"], "ONLINE");
-    let listed: Value = ok_json(ana.get(app.url("/api/chat/presence")).send().await.unwrap()).await;
+    let listed: Value = ok_json(ana.get("/api/chat/presence").await).await;
     let bob_entry = listed
         .as_array()
         .unwrap()
         .iter()
-        .find(|p| p["userId"] == bob_user["id"])
+        .find(|p| p["userId"] == bob.id)
         .expect("bob is in ana's presence list");
     assert_eq!(bob_entry["status"], "ONLINE");
     drop(bob_stream);
     let (_, offline) = ana_stream.next_of("presence").await;
-    assert_eq!(offline["userId"], bob_user["id"]);
+    assert_eq!(offline["userId"], bob.id);
     assert_eq!(offline["status"], "OFFLINE");
     assert!(offline["lastSeen"].is_string());
 }
@@ -62,17 +59,14 @@ async fn presence_goes_online_with_a_stream_and_offline_after_it_closes() {
 #[tokio::test]
 async fn presence_is_only_told_to_people_who_share_a_conversation() {
     let app = spawn_app().await;
-    let (ana, _) = app.user("ana").await;
-    let (bob, bob_user) = app.user("bob").await;
-    let (eve, _) = app.user("eve").await;
-    let (_, cid_user) = app.user("cid").await;
-    dm(&app, &ana, &bob_user).await;
-    let eve_thread = dm(&app, &eve, &cid_user).await;
-    let mut eve_stream = Sse::open(&app, &eve, None).await;
-    let _bob_stream = Sse::open(&app, &bob, None).await;
+    let [ana, bob, eve, cid] = app.users(["ana", "bob", "eve", "cid"]).await;
+    ana.dm(&bob).await;
+    let eve_thread = eve.dm(&cid).await;
+    let mut eve_stream = eve.stream().await;
+    let _bob_stream = bob.stream().await;
     // Eve shares nothing with bob (only the open room): the next thing she sees is her
     // own conversation's message, not bob's presence.
-    send(&app, &eve, &eve_thread, "marker").await;
+    eve.send(&eve_thread, "marker").await;
     let (event, _) = eve_stream
         .next_among(&["presence", "message.created"])
         .await;
@@ -81,58 +75,43 @@ async fn presence_is_only_told_to_people_who_share_a_conversation() {
 
 #[tokio::test]
 async fn the_sender_sees_delivered_then_read_live() {
-    let app = spawn_app().await;
-    let (ana, _) = app.user("ana").await;
-    let (bob, bob_user) = app.user("bob").await;
-    let thread = dm(&app, &ana, &bob_user).await;
-    let mut ana_stream = Sse::open(&app, &ana, None).await;
-    let mut bob_stream = Sse::open(&app, &bob, None).await;
-    let sent = send(&app, &ana, &thread, "did you get it?").await;
+    let (_app, ana, bob, thread) = two_people_in_a_dm().await;
+    let mut ana_stream = ana.stream().await;
+    let mut bob_stream = bob.stream().await;
+    let sent = ana.send(&thread, "did you get it?").await;
     assert_eq!(sent["status"], "sent");
     bob_stream.next_of("message.created").await;
 
     let (_, receipt) = ana_stream.next_of("delivered").await;
-    assert_eq!(receipt["userId"], bob_user["id"]);
+    assert_eq!(receipt["userId"], bob.id);
     assert_eq!(receipt["messageId"], sent["id"]);
-    let stored = page(&app, &ana, &thread, None).await;
+    let stored = ana.messages(&thread).await;
     assert_eq!(stored["messages"][0]["status"], "delivered");
 
-    ok_json(
-        post(
-            &app,
-            &bob,
-            "/api/messages/read",
-            json!({"threadId": thread["id"]}),
-        )
-        .await,
-    )
-    .await;
+    bob.mark_read(&thread).await;
     let (_, read) = ana_stream.next_of("read").await;
-    assert_eq!(read["userId"], bob_user["id"]);
+    assert_eq!(read["userId"], bob.id);
     assert_eq!(read["messageId"], sent["id"]);
-    let stored = page(&app, &ana, &thread, None).await;
+    let stored = ana.messages(&thread).await;
     assert_eq!(stored["messages"][0]["status"], "read");
 }
 
 #[tokio::test]
 async fn a_large_group_announces_delivery_to_everyone_once_instead_of_per_member() {
     let app = spawn_app_with(&[("RATE_LIMITS", "off")]).await;
-    let (ana, _) = app.user("ana").await;
-    let mut clients = Vec::new();
-    let mut users = Vec::new();
+    let ana = app.user("ana").await;
+    let mut members = Vec::new();
     for i in 0..33 {
-        let (c, u) = app.user(&format!("member{i:02}")).await;
-        clients.push(c);
-        users.push(u);
+        members.push(app.user(&format!("member{i:02}")).await);
     }
-    let refs: Vec<&Value> = users.iter().collect();
-    let team = group(&app, &ana, "big", &refs).await;
-    let mut ana_stream = Sse::open(&app, &ana, None).await;
+    let refs: Vec<&TestUser> = members.iter().collect();
+    let team = ana.group("big", &refs).await;
+    let mut ana_stream = ana.stream().await;
     let mut streams = Vec::new();
-    for c in &clients {
-        streams.push(Sse::open(&app, c, None).await);
+    for member in &members {
+        streams.push(member.stream().await);
     }
-    let sent = send(&app, &ana, &team, "to all").await;
+    let sent = ana.send(&team, "to all").await;
     for s in &mut streams {
         s.next_of("message.created").await;
     }
@@ -147,21 +126,14 @@ async fn a_large_group_announces_delivery_to_everyone_once_instead_of_per_member
 #[tokio::test]
 async fn thread_changes_reach_each_member_as_they_see_the_thread() {
     let app = spawn_app().await;
-    let (ana, _) = app.user("ana").await;
-    let (bob, bob_user) = app.user("bob").await;
-    let (cid, cid_user) = app.user("cid").await;
-    let team = group(&app, &ana, "team", &[&bob_user]).await;
-    let mut bob_stream = Sse::open(&app, &bob, None).await;
-    let mut cid_stream = Sse::open(&app, &cid, None).await;
-    send(&app, &ana, &team, "unread for bob").await;
+    let [ana, bob, cid] = app.users(["ana", "bob", "cid"]).await;
+    let team = ana.group("team", &[&bob]).await;
+    let mut bob_stream = bob.stream().await;
+    let mut cid_stream = cid.stream().await;
+    ana.send(&team, "unread for bob").await;
     ok_json(
-        post(
-            &app,
-            &ana,
-            "/api/threads",
-            json!({"action": "rename", "threadId": team["id"], "name": "renamed"}),
-        )
-        .await,
+        ana.thread_action(json!({"action": "rename", "threadId": team["id"], "name": "renamed"}))
+            .await,
     )
     .await;
     let view = bob_stream
@@ -169,13 +141,8 @@ async fn thread_changes_reach_each_member_as_they_see_the_thread() {
         .await;
     assert_eq!(view["unreadCount"], 1, "bob's own unread count");
     ok_json(
-        post(
-            &app,
-            &ana,
-            "/api/threads",
-            json!({"action": "add", "threadId": team["id"], "userIds": [cid_user["id"]]}),
-        )
-        .await,
+        ana.thread_action(json!({"action": "add", "threadId": team["id"], "userIds": [cid.id]}))
+            .await,
     )
     .await;
     let joined = cid_stream
@@ -190,22 +157,11 @@ async fn thread_changes_reach_each_member_as_they_see_the_thread() {
 
 #[tokio::test]
 async fn the_metrics_count_streams_and_deliveries() {
-    let app = spawn_app().await;
-    let (ana, _) = app.user("ana").await;
-    let (bob, bob_user) = app.user("bob").await;
-    let thread = dm(&app, &ana, &bob_user).await;
-    let mut stream = Sse::open(&app, &bob, None).await;
-    send(&app, &ana, &thread, "counted").await;
+    let (app, ana, bob, thread) = two_people_in_a_dm().await;
+    let mut stream = bob.stream().await;
+    ana.send(&thread, "counted").await;
     stream.next_of("message.created").await;
-    let text = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics_text().await;
     for name in [
         "sse_open_streams",
         "sse_events_delivered_total",
@@ -219,8 +175,8 @@ async fn the_metrics_count_streams_and_deliveries() {
 #[tokio::test]
 async fn shutting_down_ends_open_streams() {
     let mut app = spawn_app().await;
-    let (ana, _) = app.user("ana").await;
-    let mut stream = Sse::open(&app, &ana, None).await;
+    let ana = app.user("ana").await;
+    let mut stream = ana.stream().await;
     app.stop().await;
     stream.expect_end().await;
 }
@@ -236,16 +192,15 @@ async fn with_redis_a_message_and_typing_cross_to_a_stream_on_another_instance()
     ];
     let a = spawn_app_with(&redis).await;
     let b = a.peer(&redis).await;
-    let (ana, _) = a.user("ana").await;
-    let (_, bob_user) = a.user("bob").await;
-    let bob_on_b = new_client();
-    assert_eq!(b.login(&bob_on_b, "bob", PASSWORD).await.status(), 200);
-    let thread = dm(&a, &ana, &bob_user).await;
-    let mut stream = Sse::open(&b, &bob_on_b, None).await;
-    send(&a, &ana, &thread, "across instances").await;
+    let ana = a.user("ana").await;
+    let bob = a.user("bob").await;
+    let bob_on_b = b.sign_in(&bob).await;
+    let thread = ana.dm(&bob).await;
+    let mut stream = bob_on_b.stream().await;
+    ana.send(&thread, "across instances").await;
     let (_, m) = stream.next_of("message.created").await;
     assert_eq!(m["content"], "across instances");
-    let r = post(&a, &ana, "/api/typing", json!({"threadId": thread["id"]})).await;
+    let r = ana.typing(&thread).await;
     assert_eq!(r.status(), 204);
     let (_, typing) = stream.next_of("typing").await;
     assert_eq!(typing["threadId"], thread["id"]);

@@ -3,23 +3,31 @@
 
 mod helpers;
 
+mod access_api;
 mod accounts;
 mod admin;
+mod bad_input_api;
 mod blocks_hold;
 mod browser;
-mod chat_api;
 mod chat_pages;
 mod event_log;
+mod group_pages;
 mod limits;
 mod live;
 mod loadgen;
+mod message_pages;
+mod messages_api;
 mod ops;
+mod page_access;
 mod page_stream;
 mod pages;
+mod reactions_reads_api;
 mod redaction;
+mod revocation;
 mod route_table;
 mod security;
 mod sending;
 mod stream_access;
 mod streams;
+mod threads_api;
 mod tokens;

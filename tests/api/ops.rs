@@ -20,15 +20,7 @@ async fn health_and_readiness_answer() {
 async fn metrics_count_requests_by_route_and_status() {
     let app = spawn_app().await;
     app.client.get(app.url("/api/me")).send().await.unwrap();
-    let text = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics_text().await;
     assert!(text.contains("http_requests_total"), "{text}");
     assert!(text.contains("route=\"/api/me\"") && text.contains("status=\"401\""));
     assert!(text.contains("http_request_duration_seconds_bucket"));
@@ -37,15 +29,7 @@ async fn metrics_count_requests_by_route_and_status() {
 #[tokio::test]
 async fn the_openapi_document_covers_the_json_api() {
     let app = spawn_app().await;
-    let doc: serde_json::Value = app
-        .client
-        .get(app.url("/api/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: serde_json::Value = app.openapi().await;
     let paths = doc["paths"].as_object().unwrap();
     for (path, method) in [
         ("/api/auth/register", "post"),

@@ -6,8 +6,8 @@ use serde_json::{Value, json};
 use crate::helpers::*;
 
 /// The `/events` URL a page connects to (from its `hx-sse:connect` attribute).
-async fn page_stream_url(app: &TestApp, c: &reqwest::Client, page: &str) -> String {
-    let (status, html) = app.get_page(c, page).await;
+async fn page_stream_url(viewer: &TestUser, page: &str) -> String {
+    let (status, html) = viewer.get_page(page).await;
     assert_eq!(status, 200, "{page}");
     let marker = "hx-sse:connect=\"";
     let start = html.find(marker).expect("the page connects a live stream") + marker.len();
@@ -17,18 +17,15 @@ async fn page_stream_url(app: &TestApp, c: &reqwest::Client, page: &str) -> Stri
 
 #[tokio::test]
 async fn the_open_conversation_gets_new_messages_rendered_for_the_viewer() {
-    let app = spawn_app().await;
-    let (ana, _) = app.user("ana").await;
-    let (bob, bob_user) = app.user("bob").await;
-    let thread = dm(&app, &ana, &bob_user).await;
+    let (_app, ana, bob, thread) = two_people_in_a_dm().await;
     let id = thread["id"].as_str().unwrap();
-    let url = page_stream_url(&app, &bob, &format!("/chats/{id}")).await;
+    let url = page_stream_url(&bob, &format!("/chats/{id}")).await;
     assert!(url.starts_with("/events?lastEventId="), "{url}");
     assert!(url.contains(&format!("thread={id}")), "{url}");
-    let bob_csrf = app.csrf(&bob, &format!("/chats/{id}")).await;
-    let mut stream = Sse::start(bob.get(app.url(&url))).await;
+    let bob_csrf = bob.csrf(&format!("/chats/{id}")).await;
+    let mut stream = bob.stream_at(&url).await;
 
-    let sent = send(&app, &ana, &thread, "hello **bob**").await;
+    let sent = ana.send(&thread, "hello **bob**").await;
     let event = loop {
         let e = stream.next().await;
         if e.event == "message" && e.data.contains("data-message-id") {
@@ -58,15 +55,12 @@ async fn the_open_conversation_gets_new_messages_rendered_for_the_viewer() {
 
 #[tokio::test]
 async fn a_page_that_loaded_before_a_message_shows_it_after_connecting() {
-    let app = spawn_app().await;
-    let (ana, _) = app.user("ana").await;
-    let (bob, bob_user) = app.user("bob").await;
-    let thread = dm(&app, &ana, &bob_user).await;
+    let (_app, ana, bob, thread) = two_people_in_a_dm().await;
     let id = thread["id"].as_str().unwrap();
     // The page renders, then a message is sent before its stream connects.
-    let url = page_stream_url(&app, &bob, &format!("/chats/{id}")).await;
-    send(&app, &ana, &thread, "sent while the page was loading").await;
-    let mut stream = Sse::start(bob.get(app.url(&url))).await;
+    let url = page_stream_url(&bob, &format!("/chats/{id}")).await;
+    ana.send(&thread, "sent while the page was loading").await;
+    let mut stream = bob.stream_at(&url).await;
     loop {
         let e = stream.next().await;
         if e.data.contains("sent while the page was loading") {
@@ -77,15 +71,12 @@ async fn a_page_that_loaded_before_a_message_shows_it_after_connecting() {
 
 #[tokio::test]
 async fn the_conversation_list_moves_a_thread_up_with_the_viewers_unread_count() {
-    let app = spawn_app().await;
-    let (ana, _) = app.user("ana").await;
-    let (bob, bob_user) = app.user("bob").await;
-    let thread = dm(&app, &ana, &bob_user).await;
-    let url = page_stream_url(&app, &bob, "/chats").await;
+    let (_app, ana, bob, thread) = two_people_in_a_dm().await;
+    let url = page_stream_url(&bob, "/chats").await;
     assert!(url.contains("list=1"), "{url}");
-    let mut stream = Sse::start(bob.get(app.url(&url))).await;
-    send(&app, &ana, &thread, "one").await;
-    send(&app, &ana, &thread, "two").await;
+    let mut stream = bob.stream_at(&url).await;
+    ana.send(&thread, "one").await;
+    ana.send(&thread, "two").await;
     let id = thread["id"].as_str().unwrap();
     // (An item may also arrive for the conversation's creation; its state is as of
     // delivery. The one for the newest message must carry both messages and the bump.)
@@ -100,7 +91,7 @@ async fn the_conversation_list_moves_a_thread_up_with_the_viewers_unread_count()
         }
     }
     // Reading it elsewhere clears the badge on this page too.
-    ok_json(post(&app, &bob, "/api/messages/read", json!({"threadId": id})).await).await;
+    bob.mark_read(&thread).await;
     loop {
         let e = stream.next().await;
         if e.data.contains(&format!("id=\"t-{id}\"")) && !e.data.contains("unread\">") {
@@ -112,25 +103,22 @@ async fn the_conversation_list_moves_a_thread_up_with_the_viewers_unread_count()
 
 #[tokio::test]
 async fn the_senders_page_sees_its_ticks_turn_delivered_and_read() {
-    let app = spawn_app().await;
-    let (ana, _) = app.user("ana").await;
-    let (bob, bob_user) = app.user("bob").await;
-    let thread = dm(&app, &ana, &bob_user).await;
+    let (_app, ana, bob, thread) = two_people_in_a_dm().await;
     let id = thread["id"].as_str().unwrap();
-    let url = page_stream_url(&app, &ana, &format!("/chats/{id}")).await;
-    let mut ana_page = Sse::start(ana.get(app.url(&url))).await;
-    let sent = send(&app, &ana, &thread, "tick tock").await;
+    let url = page_stream_url(&ana, &format!("/chats/{id}")).await;
+    let mut ana_page = ana.stream_at(&url).await;
+    let sent = ana.send(&thread, "tick tock").await;
     let ticks = format!("id=\"st-{}\"", sent["id"].as_str().unwrap());
-    let _bob_stream = Sse::open(&app, &bob, None).await;
+    let _bob_stream = bob.stream().await;
     // Bob's stream was opened after the send; fetching the page delivers it.
-    page(&app, &bob, &thread, None).await;
+    bob.messages(&thread).await;
     loop {
         let e = ana_page.next().await;
         if e.data.contains(&ticks) && e.data.contains("status-delivered") {
             break;
         }
     }
-    ok_json(post(&app, &bob, "/api/messages/read", json!({"threadId": id})).await).await;
+    bob.mark_read(&thread).await;
     loop {
         let e = ana_page.next().await;
         if e.data.contains(&ticks) && e.data.contains("status-read") {
@@ -142,19 +130,14 @@ async fn the_senders_page_sees_its_ticks_turn_delivered_and_read() {
 #[tokio::test]
 async fn typing_reaches_the_page_as_a_named_event_and_removal_closes_the_composer() {
     let app = spawn_app().await;
-    let (ana, _) = app.user("ana").await;
-    let (bob, bob_user) = app.user("bob").await;
-    let team = group(&app, &ana, "team", &[&bob_user]).await;
+    let [ana, bob] = app.users(["ana", "bob"]).await;
+    let team = ana.group("team", &[&bob]).await;
     let id = team["id"].as_str().unwrap();
-    let url = page_stream_url(&app, &bob, &format!("/chats/{id}")).await;
-    let mut stream = Sse::start(bob.get(app.url(&url))).await;
-    let csrf = app.csrf(&ana, &format!("/chats/{id}")).await;
-    let r = app
-        .post_htmx(
-            &ana,
-            &format!("/chats/{id}/typing"),
-            &[("csrf_token", &csrf)],
-        )
+    let url = page_stream_url(&bob, &format!("/chats/{id}")).await;
+    let mut stream = bob.stream_at(&url).await;
+    let csrf = ana.csrf(&format!("/chats/{id}")).await;
+    let r = ana
+        .post_htmx(&format!("/chats/{id}/typing"), &[("csrf_token", &csrf)])
         .await;
     assert_eq!(r.status(), 204);
     let (_, typing): (_, Value) = stream.next_of("typing").await;
@@ -162,13 +145,8 @@ async fn typing_reaches_the_page_as_a_named_event_and_removal_closes_the_compose
     assert_eq!(typing["name"], "ana");
 
     ok_json(
-        post(
-            &app,
-            &ana,
-            "/api/threads",
-            json!({"action": "remove", "threadId": id, "userId": bob_user["id"]}),
-        )
-        .await,
+        ana.thread_action(json!({"action": "remove", "threadId": id, "userId": bob.id}))
+            .await,
     )
     .await;
     loop {
@@ -182,15 +160,12 @@ async fn typing_reaches_the_page_as_a_named_event_and_removal_closes_the_compose
 
 #[tokio::test]
 async fn edits_reactions_and_deletions_replace_the_message_on_the_open_page() {
-    let app = spawn_app().await;
-    let (ana, _) = app.user("ana").await;
-    let (bob, bob_user) = app.user("bob").await;
-    let thread = dm(&app, &ana, &bob_user).await;
+    let (_app, ana, bob, thread) = two_people_in_a_dm().await;
     let id = thread["id"].as_str().unwrap();
-    let sent = send(&app, &ana, &thread, "first draft").await;
+    let sent = ana.send(&thread, "first draft").await;
     let mid = sent["id"].as_str().unwrap();
-    let url = page_stream_url(&app, &bob, &format!("/chats/{id}")).await;
-    let mut stream = Sse::start(bob.get(app.url(&url))).await;
+    let url = page_stream_url(&bob, &format!("/chats/{id}")).await;
+    let mut stream = bob.stream_at(&url).await;
     let swap = format!("id=\"m-{mid}\" data-author-id");
     let next_swap = async |stream: &mut Sse| loop {
         let e = stream.next().await;
@@ -199,12 +174,7 @@ async fn edits_reactions_and_deletions_replace_the_message_on_the_open_page() {
         }
     };
 
-    let r = ana
-        .patch(app.url("/api/messages"))
-        .json(&json!({"messageId": mid, "content": "final text"}))
-        .send()
-        .await
-        .unwrap();
+    let r = ana.edit(&sent, "final text").await;
     assert_eq!(r.status(), 200);
     let html = next_swap(&mut stream).await;
     assert!(
@@ -212,28 +182,14 @@ async fn edits_reactions_and_deletions_replace_the_message_on_the_open_page() {
         "{html}"
     );
 
-    ok_json(
-        post(
-            &app,
-            &bob,
-            "/api/reactions",
-            json!({"messageId": mid, "emoji": "🎉"}),
-        )
-        .await,
-    )
-    .await;
+    ok_json(bob.react(&sent, "🎉").await).await;
     let html = next_swap(&mut stream).await;
     assert!(
         html.contains("reaction reacted"),
         "bob sees his own reaction as his: {html}"
     );
 
-    let r = ana
-        .delete(app.url("/api/messages"))
-        .json(&json!({"messageId": mid}))
-        .send()
-        .await
-        .unwrap();
+    let r = ana.delete(&sent).await;
     assert_eq!(r.status(), 204);
     let html = next_swap(&mut stream).await;
     assert!(

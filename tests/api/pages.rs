@@ -4,24 +4,15 @@ use reqwest::{StatusCode, header};
 
 use crate::helpers::*;
 
-fn location(response: &reqwest::Response) -> String {
-    response.headers()[header::LOCATION]
-        .to_str()
-        .unwrap()
-        .to_owned()
-}
-
 #[tokio::test]
 async fn registering_through_the_form_logs_in_and_lands_on_chats() {
     let app = spawn_app().await;
     let client = new_client();
-    let csrf = app.csrf(&client, "/register").await;
     let r = app
-        .post_form(
+        .submit_form(
             &client,
             "/register",
             &[
-                ("csrf_token", &csrf),
                 ("username", "ana"),
                 ("password", PASSWORD),
                 ("name", "Ana B"),
@@ -40,16 +31,11 @@ async fn registering_through_the_form_logs_in_and_lands_on_chats() {
 async fn a_bad_registration_form_shows_the_problem_and_keeps_the_input() {
     let app = spawn_app().await;
     let client = new_client();
-    let csrf = app.csrf(&client, "/register").await;
     let r = app
-        .post_form(
+        .submit_form(
             &client,
             "/register",
-            &[
-                ("csrf_token", &csrf),
-                ("username", "ana"),
-                ("password", "short"),
-            ],
+            &[("username", "ana"), ("password", "short")],
         )
         .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
@@ -63,16 +49,11 @@ async fn the_login_form_rejects_a_wrong_password_then_accepts_the_right_one() {
     let app = spawn_app().await;
     app.user("ana").await;
     let client = new_client();
-    let csrf = app.csrf(&client, "/login").await;
     let r = app
-        .post_form(
+        .submit_form(
             &client,
             "/login",
-            &[
-                ("csrf_token", &csrf),
-                ("username", "ana"),
-                ("password", "nope nope"),
-            ],
+            &[("username", "ana"), ("password", "nope nope")],
         )
         .await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
@@ -83,11 +64,10 @@ async fn the_login_form_rejects_a_wrong_password_then_accepts_the_right_one() {
             .contains("invalid username or password")
     );
     let r = app
-        .post_form(
+        .submit_form(
             &client,
             "/login",
             &[
-                ("csrf_token", &csrf),
                 ("username", "ana"),
                 ("password", PASSWORD),
                 ("next", "/settings"),
@@ -104,17 +84,11 @@ async fn login_never_redirects_off_site() {
     app.user("ana").await;
     for next in ["//evil.example", "https://evil.example/", "/\\evil.example"] {
         let client = new_client();
-        let csrf = app.csrf(&client, "/login").await;
         let r = app
-            .post_form(
+            .submit_form(
                 &client,
                 "/login",
-                &[
-                    ("csrf_token", &csrf),
-                    ("username", "ana"),
-                    ("password", PASSWORD),
-                    ("next", next),
-                ],
+                &[("username", "ana"), ("password", PASSWORD), ("next", next)],
             )
             .await;
         assert_eq!(location(&r), "/chats", "next={next}");
@@ -136,23 +110,20 @@ async fn pages_that_need_a_login_redirect_to_it() {
 #[tokio::test]
 async fn the_logout_form_ends_the_session() {
     let app = spawn_app().await;
-    let (client, _) = app.user("ana").await;
-    let csrf = app.csrf(&client, "/chats").await;
-    let r = app
-        .post_form(&client, "/logout", &[("csrf_token", &csrf)])
-        .await;
+    let ana = app.user("ana").await;
+    let csrf = ana.csrf("/chats").await;
+    let r = ana.post_form("/logout", &[("csrf_token", &csrf)]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    expect_error(app.me(&client).await, StatusCode::UNAUTHORIZED).await;
+    expect_error(ana.me().await, StatusCode::UNAUTHORIZED).await;
 }
 
 #[tokio::test]
 async fn settings_change_the_display_name_with_and_without_htmx() {
     let app = spawn_app().await;
-    let (client, _) = app.user("ana").await;
-    let csrf = app.csrf(&client, "/settings").await;
-    let r = app
+    let ana = app.user("ana").await;
+    let csrf = ana.csrf("/settings").await;
+    let r = ana
         .post_htmx(
-            &client,
             "/settings/profile",
             &[("csrf_token", &csrf), ("name", "Ana Banana")],
         )
@@ -161,9 +132,8 @@ async fn settings_change_the_display_name_with_and_without_htmx() {
     let fragment = r.text().await.unwrap();
     assert!(fragment.contains("Ana Banana") && fragment.contains("Saved."));
     assert!(!fragment.contains("<html"));
-    let r = app
+    let r = ana
         .post_form(
-            &client,
             "/settings/profile",
             &[("csrf_token", &csrf), ("name", "  ")],
         )
@@ -173,24 +143,19 @@ async fn settings_change_the_display_name_with_and_without_htmx() {
         r.text().await.unwrap().contains("<html"),
         "without htmx the whole page comes back"
     );
-    let me: serde_json::Value = app.me(&client).await.json().await.unwrap();
+    let me: serde_json::Value = ana.me().await.json().await.unwrap();
     assert_eq!(me["name"], "Ana Banana");
 }
 
 #[tokio::test]
 async fn changing_the_password_ends_the_other_sessions_only() {
     let app = spawn_app().await;
-    let (laptop, _) = app.user("ana").await;
-    let phone = new_client();
-    assert_eq!(
-        app.login(&phone, "ana", PASSWORD).await.status(),
-        StatusCode::OK
-    );
-    let csrf = app.csrf(&laptop, "/settings").await;
+    let laptop = app.user("ana").await;
+    let phone = app.sign_in(&laptop).await;
+    let csrf = laptop.csrf("/settings").await;
 
-    let wrong = app
+    let wrong = laptop
         .post_htmx(
-            &laptop,
             "/settings/password",
             &[
                 ("csrf_token", &csrf),
@@ -201,14 +166,13 @@ async fn changing_the_password_ends_the_other_sessions_only() {
         .await;
     assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
-        app.me(&phone).await.status(),
+        phone.me().await.status(),
         StatusCode::OK,
         "a failed change ends nothing"
     );
 
-    let r = app
+    let r = laptop
         .post_htmx(
-            &laptop,
             "/settings/password",
             &[
                 ("csrf_token", &csrf),
@@ -219,11 +183,11 @@ async fn changing_the_password_ends_the_other_sessions_only() {
         .await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(
-        app.me(&laptop).await.status(),
+        laptop.me().await.status(),
         StatusCode::OK,
         "the changer stays logged in"
     );
-    expect_error(app.me(&phone).await, StatusCode::UNAUTHORIZED).await;
+    expect_error(phone.me().await, StatusCode::UNAUTHORIZED).await;
     assert_eq!(
         app.login(&new_client(), "ana", PASSWORD).await.status(),
         StatusCode::UNAUTHORIZED
@@ -239,11 +203,10 @@ async fn changing_the_password_ends_the_other_sessions_only() {
 #[tokio::test]
 async fn tokens_are_created_and_revoked_from_settings() {
     let app = spawn_app().await;
-    let (client, _) = app.user("ana").await;
-    let csrf = app.csrf(&client, "/settings").await;
-    let r = app
+    let ana = app.user("ana").await;
+    let csrf = ana.csrf("/settings").await;
+    let r = ana
         .post_form(
-            &client,
             "/settings/tokens",
             &[("csrf_token", &csrf), ("name", "my bot")],
         )
@@ -252,58 +215,39 @@ async fn tokens_are_created_and_revoked_from_settings() {
     let html = r.text().await.unwrap();
     let start = html.find("id=\"new-token\">").unwrap() + "id=\"new-token\">".len();
     let token = &html[start..start + html[start..].find('<').unwrap()];
-    let me = new_client()
-        .get(app.url("/api/me"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
+    let me = app.get_as_bot(token, "/api/me").await;
     assert_eq!(me.status(), StatusCode::OK);
-    let (_, page) = app.get_page(&client, "/settings").await;
+    let (_, page) = ana.get_page("/settings").await;
     assert!(
         page.contains("my bot") && !page.contains(token),
         "listed, never shown again"
     );
 
-    let listed: Vec<serde_json::Value> = client
-        .get(app.url("/api/tokens"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed: Vec<serde_json::Value> = ana.get("/api/tokens").await.json().await.unwrap();
     let id = listed[0]["id"].as_str().unwrap();
-    let r = app
+    let r = ana
         .post_htmx(
-            &client,
             &format!("/settings/tokens/{id}/revoke"),
             &[("csrf_token", &csrf)],
         )
         .await;
     assert_eq!(r.status(), StatusCode::OK);
-    let me = new_client()
-        .get(app.url("/api/me"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
+    let me = app.get_as_bot(token, "/api/me").await;
     assert_eq!(me.status(), StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
 async fn user_written_names_are_escaped_on_pages() {
     let app = spawn_app().await;
-    let (client, _) = app.user("ana").await;
-    let csrf = app.csrf(&client, "/settings").await;
+    let ana = app.user("ana").await;
+    let csrf = ana.csrf("/settings").await;
     let evil = "<script>alert(1)</script>";
-    app.post_form(
-        &client,
+    ana.post_form(
         "/settings/profile",
         &[("csrf_token", &csrf), ("name", evil)],
     )
     .await;
-    let (_, html) = app.get_page(&client, "/chats").await;
+    let (_, html) = ana.get_page("/chats").await;
     assert!(!html.contains(evil));
     assert!(html.contains("&#60;script&#62;") || html.contains("&lt;script&gt;"));
 }

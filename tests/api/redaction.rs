@@ -1,9 +1,8 @@
 //! A deleted message's text is gone from every path, replays of the event log included.
 
-use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::helpers::{Sse, ok_json, post, send, spawn_app};
+use crate::helpers::{Sse, ok_json, spawn_app};
 
 /// Every event of a replay from the start of the log up to the `message.created` of
 /// `marker`, as raw data.
@@ -22,64 +21,33 @@ async fn replay_until(sse: &mut Sse, marker: &str) -> Vec<String> {
 #[tokio::test]
 async fn a_deleted_message_is_not_replayed_to_old_or_new_members() {
     let app = spawn_app().await;
-    let (ana, _) = app.user("ana").await;
-    let (bob, bob_user) = app.user("bob").await;
-    let (cid, cid_user) = app.user("cid").await;
-    let group = ok_json(
-        post(
-            &app,
-            &ana,
-            "/api/threads",
-            json!({"action": "create", "name": "Team", "participantIds": [bob_user["id"]]}),
-        )
-        .await,
-    )
-    .await;
+    let [ana, bob, cid] = app.users(["ana", "bob", "cid"]).await;
+    let group = ana.group("Team", &[&bob]).await;
     // Bob archives the group, so the next message writes a thread.updated with it as
     // his lastMessage.
     ok_json(
-        post(
-            &app,
-            &bob,
-            "/api/threads",
-            json!({"action": "archive", "threadId": group["id"]}),
-        )
-        .await,
+        bob.thread_action(json!({"action": "archive", "threadId": group["id"]}))
+            .await,
     )
     .await;
-    let secret = send(&app, &ana, &group, "launch code zebra-4471").await;
-    let edited = ana
-        .request(Method::PATCH, app.url("/api/messages"))
-        .json(&json!({"messageId": secret["id"], "content": "launch code zebra-4472"}))
-        .send()
-        .await
-        .unwrap();
+    let secret = ana.send(&group, "launch code zebra-4471").await;
+    let edited = ana.edit(&secret, "launch code zebra-4472").await;
     assert!(edited.status().is_success(), "edit: {}", edited.status());
-    let deleted = ana
-        .request(Method::DELETE, app.url("/api/messages"))
-        .json(&json!({"messageId": secret["id"]}))
-        .send()
-        .await
-        .unwrap();
+    let deleted = ana.delete(&secret).await;
     assert!(
         deleted.status().is_success(),
         "delete: {}",
         deleted.status()
     );
     ok_json(
-        post(
-            &app,
-            &ana,
-            "/api/threads",
-            json!({"action": "add", "threadId": group["id"], "userIds": [cid_user["id"]]}),
-        )
-        .await,
+        ana.thread_action(json!({"action": "add", "threadId": group["id"], "userIds": [cid.id]}))
+            .await,
     )
     .await;
-    send(&app, &ana, &group, "marker-after-delete").await;
+    ana.send(&group, "marker-after-delete").await;
 
-    for (who, client) in [("bob", &bob), ("cid", &cid)] {
-        let mut sse = Sse::open(&app, client, Some("0-0")).await;
+    for (who, member) in [("bob", &bob), ("cid", &cid)] {
+        let mut sse = member.stream_after("0-0").await;
         let replayed = replay_until(&mut sse, "marker-after-delete").await;
         let created: Vec<&String> = replayed
             .iter()
@@ -97,17 +65,7 @@ async fn a_deleted_message_is_not_replayed_to_old_or_new_members() {
         }
     }
     // The message itself reads as a tombstone.
-    let page: Value = bob
-        .get(app.url(&format!(
-            "/api/messages?threadId={}",
-            group["id"].as_str().unwrap()
-        )))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page = bob.messages(&group).await;
     let text = page.to_string();
     assert!(!text.contains("zebra-447"), "{text}");
 }

@@ -7,15 +7,7 @@ use crate::helpers::spawn_app;
 #[tokio::test]
 async fn every_documented_operation_is_answered_by_its_route_not_the_fallback() {
     let app = spawn_app().await;
-    let doc: serde_json::Value = app
-        .client
-        .get(app.url("/api/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: serde_json::Value = app.openapi().await;
     let paths = doc["paths"].as_object().expect("paths");
     let mut checked = 0;
     for (path, item) in paths {

@@ -10,7 +10,7 @@ use crate::helpers::*;
 #[tokio::test]
 async fn every_form_post_without_the_csrf_token_is_refused() {
     let app = spawn_app().await;
-    let (client, _) = app.user("ana").await;
+    let ana = app.user("ana").await;
     let id = uuid::Uuid::new_v4().to_string();
     let posts = [
         "/login".to_owned(),
@@ -23,14 +23,14 @@ async fn every_form_post_without_the_csrf_token_is_refused() {
         format!("/admin/users/{id}"),
     ];
     for path in &posts {
-        let missing = app.post_form(&client, path, &[("name", "x")]).await;
+        let missing = ana.post_form(path, &[("name", "x")]).await;
         assert_eq!(
             missing.status(),
             StatusCode::FORBIDDEN,
             "{path} without a token"
         );
-        let forged = app
-            .post_form(&client, path, &[("csrf_token", "forged"), ("name", "x")])
+        let forged = ana
+            .post_form(path, &[("csrf_token", "forged"), ("name", "x")])
             .await;
         assert_eq!(
             forged.status(),
@@ -39,25 +39,25 @@ async fn every_form_post_without_the_csrf_token_is_refused() {
         );
     }
     // Another session's token does not work either.
-    let (other, _) = app.user("bob").await;
-    let other_token = app.csrf(&other, "/settings").await;
-    let r = app
+    let other = app.user("bob").await;
+    let other_token = other.csrf("/settings").await;
+    let r = ana
         .post_form(
-            &client,
             "/settings/profile",
             &[("csrf_token", &other_token), ("name", "x")],
         )
         .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    let me: serde_json::Value = app.me(&client).await.json().await.unwrap();
+    let me: serde_json::Value = ana.me().await.json().await.unwrap();
     assert_eq!(me["name"], "ana", "nothing changed");
 }
 
 #[tokio::test]
 async fn cross_site_requests_are_refused_even_on_the_api() {
     let app = spawn_app().await;
-    let (client, _) = app.user("ana").await;
-    let r = client
+    let ana = app.user("ana").await;
+    let r = ana
+        .client()
         .post(app.url("/api/tokens"))
         .header(header::ORIGIN, "https://evil.example")
         .json(&serde_json::json!({"name": "x"}))
@@ -65,7 +65,8 @@ async fn cross_site_requests_are_refused_even_on_the_api() {
         .await
         .unwrap();
     expect_error(r, StatusCode::FORBIDDEN).await;
-    let r = client
+    let r = ana
+        .client()
         .post(app.url("/api/tokens"))
         .header("sec-fetch-site", "cross-site")
         .json(&serde_json::json!({"name": "x"}))
@@ -73,7 +74,8 @@ async fn cross_site_requests_are_refused_even_on_the_api() {
         .await
         .unwrap();
     expect_error(r, StatusCode::FORBIDDEN).await;
-    let same = client
+    let same = ana
+        .client()
         .post(app.url("/api/tokens"))
         .header(header::ORIGIN, app.address.clone())
         .json(&serde_json::json!({"name": "x"}))
@@ -103,9 +105,9 @@ async fn responses_carry_security_headers() {
 #[tokio::test]
 async fn pages_have_no_inline_scripts() {
     let app = spawn_app().await;
-    let (client, _) = app.user("ana").await;
+    let ana = app.user("ana").await;
     for path in ["/login", "/register", "/chats", "/settings", "/admin"] {
-        let (_, html) = app.get_page(&client, path).await;
+        let (_, html) = ana.get_page(path).await;
         for (i, _) in html.match_indices("<script") {
             let tag = &html[i..i + html[i..].find('>').unwrap()];
             assert!(

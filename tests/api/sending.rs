@@ -9,20 +9,17 @@ use crate::helpers::*;
 #[tokio::test]
 async fn a_burst_of_concurrent_sends_gets_one_right_answer_each() {
     let app = spawn_app_with(&[("RATE_LIMITS", "off"), ("MESSAGE_WRITERS", "1")]).await;
-    let (ana, ana_user) = app.user("ana").await;
-    let (bob, bob_user) = app.user("bob").await;
-    let (eve, _) = app.user("eve").await;
-    let (cid, _) = app.user("cid").await;
-    let direct = dm(&app, &ana, &bob_user).await;
-    let team = group(&app, &ana, "team", &[&bob_user]).await;
+    let [ana, bob, eve, cid] = app.users(["ana", "bob", "eve", "cid"]).await;
+    let direct = ana.dm(&bob).await;
+    let team = ana.group("team", &[&bob]).await;
     // Cid blocks ana, so ana's direct messages to cid are refused.
-    let blocked = dm(&app, &cid, &ana_user).await;
-    let r = post(&app, &cid, "/api/blocks", json!({"userId": ana_user["id"]})).await;
+    let blocked = cid.dm(&ana).await;
+    let r = cid.block(&ana).await;
     assert!(r.status().is_success());
-    let other = send(&app, &bob, &team, "in another thread").await;
+    let other = bob.send(&team, "in another thread").await;
 
     // (client, body, expected status)
-    let mut plan: Vec<(reqwest::Client, Value, u16)> = Vec::new();
+    let mut plan: Vec<(TestUser, Value, u16)> = Vec::new();
     for i in 0..30 {
         let (who, thread) = if i % 2 == 0 {
             (&ana, &direct)
@@ -30,7 +27,7 @@ async fn a_burst_of_concurrent_sends_gets_one_right_answer_each() {
             (&bob, &team)
         };
         plan.push((
-            who.clone(),
+            (*who).clone(),
             json!({"threadId": thread["id"], "content": format!("m{i}"), "clientId": format!("c{i}")}),
             201,
         ));
@@ -58,13 +55,11 @@ async fn a_burst_of_concurrent_sends_gets_one_right_answer_each() {
         json!({"threadId": direct["id"], "content": "bad reply", "replyToId": other["id"]}),
         422,
     ));
-    let url = app.url("/api/messages");
     let tasks: Vec<_> = plan
         .into_iter()
-        .map(|(client, body, expected)| {
-            let url = url.clone();
+        .map(|(user, body, expected)| {
             tokio::spawn(async move {
-                let r = client.post(&url).json(&body).send().await.unwrap();
+                let r = user.send_with(body.clone()).await;
                 let status = r.status().as_u16();
                 let answer: Value = r.json().await.unwrap();
                 (body, expected, status, answer)
@@ -101,7 +96,7 @@ async fn a_burst_of_concurrent_sends_gets_one_right_answer_each() {
 
     // Seqs: gapless per thread, one per stored message.
     for (thread, expected) in [(&direct, 16), (&team, 16)] {
-        let messages = page(&app, &ana, thread, None).await["messages"]
+        let messages = ana.messages(thread).await["messages"]
             .as_array()
             .unwrap()
             .clone();
@@ -134,16 +129,13 @@ async fn one_batch_applies_every_rule_to_each_send_on_its_own() {
     use uuid::Uuid;
 
     let app = spawn_app().await;
-    let (ana, ana_user) = app.user("ana").await;
-    let (_, bob_user) = app.user("bob").await;
-    let (cid, _) = app.user("cid").await;
-    let (_, eve_user) = app.user("eve").await;
-    let direct = dm(&app, &ana, &bob_user).await;
-    let blocked = dm(&app, &cid, &ana_user).await;
-    let r = post(&app, &cid, "/api/blocks", json!({"userId": ana_user["id"]})).await;
+    let [ana, bob, cid, eve] = app.users(["ana", "bob", "cid", "eve"]).await;
+    let direct = ana.dm(&bob).await;
+    let blocked = cid.dm(&ana).await;
+    let r = cid.block(&ana).await;
     assert!(r.status().is_success());
-    let earlier = send_as(&app, &ana, &direct, "earlier", "known").await;
-    let elsewhere = send(&app, &cid, &dm(&app, &cid, &bob_user).await, "elsewhere").await;
+    let earlier = ana.send_as(&direct, "earlier", "known").await;
+    let elsewhere = cid.send(&cid.dm(&bob).await, "elsewhere").await;
 
     let db = sea_orm::Database::connect(format!(
         "postgres://postgres@127.0.0.1:5432/{}",
@@ -152,8 +144,8 @@ async fn one_batch_applies_every_rule_to_each_send_on_its_own() {
     .await
     .unwrap();
     let user = |v: &Value| Uuid::parse_str(v["id"].as_str().unwrap()).unwrap();
-    let ana_model = accounts::find(&db, user(&ana_user)).await.unwrap().unwrap();
-    let eve_model = accounts::find(&db, user(&eve_user)).await.unwrap().unwrap();
+    let ana_model = accounts::find(&db, user(&ana.json)).await.unwrap().unwrap();
+    let eve_model = accounts::find(&db, user(&eve.json)).await.unwrap().unwrap();
     let msg =
         |thread: &Value, text: &str, client: Option<&str>, reply: Option<&Value>| NewMessage {
             thread: user(thread),
@@ -209,7 +201,7 @@ async fn one_batch_applies_every_rule_to_each_send_on_its_own() {
         )
     );
     assert_eq!(first.recipient_count, 1);
-    let stored = page(&app, &ana, &direct, None).await;
+    let stored = ana.messages(&direct).await;
     assert_eq!(stored["messages"].as_array().unwrap().len(), 4);
     db.close().await.unwrap();
 }

@@ -1,4 +1,4 @@
-//! DESIGN.md §4.4: a stream only carries what its user may see at delivery time, and
+//! Stream access: a stream only carries what its user may see at delivery time, and
 //! ending a credential (logout, password change, deactivation, token revocation) closes
 //! the streams opened with it.
 
@@ -9,37 +9,30 @@ use crate::helpers::*;
 #[tokio::test]
 async fn a_member_removed_from_a_group_stops_receiving_its_messages_at_once() {
     let app = spawn_app().await;
-    let (ana, _) = app.user("ana").await;
-    let (bob, bob_user) = app.user("bob").await;
-    let (_, cid) = app.user("cid").await;
-    let team = group(&app, &ana, "team", &[&bob_user, &cid]).await;
-    let direct = dm(&app, &ana, &bob_user).await;
-    let mut stream = Sse::open(&app, &bob, None).await;
-    send(&app, &ana, &team, "before").await;
+    let [ana, bob, cid] = app.users(["ana", "bob", "cid"]).await;
+    let team = ana.group("team", &[&bob, &cid]).await;
+    let direct = ana.dm(&bob).await;
+    let mut stream = bob.stream().await;
+    ana.send(&team, "before").await;
     let (_, m) = stream.next_of("message.created").await;
     assert_eq!(m["content"], "before");
     let before_removal = stream.last_id.clone();
 
     ok_json(
-        post(
-            &app,
-            &ana,
-            "/api/threads",
-            json!({"action": "remove", "threadId": team["id"], "userId": bob_user["id"]}),
-        )
-        .await,
+        ana.thread_action(json!({"action": "remove", "threadId": team["id"], "userId": bob.id}))
+            .await,
     )
     .await;
     let (_, removed) = stream.next_of("thread.removed").await;
     assert_eq!(removed["id"], team["id"]);
-    send(&app, &ana, &team, "after").await;
-    send(&app, &ana, &direct, "marker").await;
+    ana.send(&team, "after").await;
+    ana.send(&direct, "marker").await;
     // The group's message is skipped: the next message bob gets is the direct one.
     let (_, next) = stream.next_of("message.created").await;
     assert_eq!(next["content"], "marker");
 
     // Replay re-checks too: resuming from before the removal skips the group's message.
-    let mut replay = Sse::open(&app, &bob, Some(&before_removal)).await;
+    let mut replay = bob.stream_after(&before_removal).await;
     let (_, m) = replay.next_of("message.created").await;
     assert_eq!(
         m["content"], "marker",
@@ -50,21 +43,17 @@ async fn a_member_removed_from_a_group_stops_receiving_its_messages_at_once() {
 #[tokio::test]
 async fn logging_out_closes_the_streams_of_that_session_only() {
     let app = spawn_app().await;
-    let (ana, _) = app.user("ana").await;
-    let other_session = new_client();
-    assert_eq!(
-        app.login(&other_session, "ana", PASSWORD).await.status(),
-        200
-    );
-    let mut closing = Sse::open(&app, &ana, None).await;
-    let mut staying = Sse::open(&app, &other_session, None).await;
-    let r = ana.post(app.url("/api/auth/logout")).send().await.unwrap();
+    let ana = app.user("ana").await;
+    let other_session = app.sign_in(&ana).await;
+    let mut closing = ana.stream().await;
+    let mut staying = other_session.stream().await;
+    let r = ana.logout().await;
     assert_eq!(r.status(), 204);
     closing.expect_end().await;
     // The other session's stream still works.
-    let (_, bob_user) = app.user("bob").await;
-    let thread = dm(&app, &other_session, &bob_user).await;
-    send(&app, &other_session, &thread, "still here").await;
+    let bob = app.user("bob").await;
+    let thread = other_session.dm(&bob).await;
+    other_session.send(&thread, "still here").await;
     let (_, m) = staying.next_of("message.created").await;
     assert_eq!(m["content"], "still here");
 }
@@ -72,15 +61,13 @@ async fn logging_out_closes_the_streams_of_that_session_only() {
 #[tokio::test]
 async fn changing_the_password_closes_the_other_sessions_streams() {
     let app = spawn_app().await;
-    let (ana, _) = app.user("ana").await;
-    let elsewhere = new_client();
-    assert_eq!(app.login(&elsewhere, "ana", PASSWORD).await.status(), 200);
-    let mut theirs = Sse::open(&app, &elsewhere, None).await;
-    let mut mine = Sse::open(&app, &ana, None).await;
-    let csrf = app.csrf(&ana, "/settings").await;
-    let r = app
+    let ana = app.user("ana").await;
+    let elsewhere = app.sign_in(&ana).await;
+    let mut theirs = elsewhere.stream().await;
+    let mut mine = ana.stream().await;
+    let csrf = ana.csrf("/settings").await;
+    let r = ana
         .post_form(
-            &ana,
             "/settings/password",
             &[
                 ("csrf_token", &csrf),
@@ -91,9 +78,9 @@ async fn changing_the_password_closes_the_other_sessions_streams() {
         .await;
     assert!(r.status().is_success() || r.status().is_redirection());
     theirs.expect_end().await;
-    let (_, bob_user) = app.user("bob").await;
-    let thread = dm(&app, &ana, &bob_user).await;
-    send(&app, &ana, &thread, "mine stays").await;
+    let bob = app.user("bob").await;
+    let thread = ana.dm(&bob).await;
+    ana.send(&thread, "mine stays").await;
     let (_, m) = mine.next_of("message.created").await;
     assert_eq!(m["content"], "mine stays");
 }
@@ -101,53 +88,29 @@ async fn changing_the_password_closes_the_other_sessions_streams() {
 #[tokio::test]
 async fn deactivating_a_user_closes_their_session_and_token_streams() {
     let app = spawn_app().await;
-    let (owner, _) = app.user("owner").await;
-    let (bob, bob_user) = app.user("bob").await;
-    let token = app.create_token(&bob, "bot").await;
-    let bearer = format!("Bearer {}", token["token"].as_str().unwrap());
-    let mut by_session = Sse::open(&app, &bob, None).await;
-    let mut by_token = Sse::start(
-        new_client()
-            .get(app.url("/api/chat/sse"))
-            .header("Authorization", &bearer),
-    )
-    .await;
-    let r = app
-        .admin_patch(
-            &owner,
-            bob_user["id"].as_str().unwrap(),
-            json!({"deactivated": true}),
-        )
+    let [owner, bob] = app.users(["owner", "bob"]).await;
+    let token = bob.create_token("bot").await;
+    let secret = token["token"].as_str().unwrap();
+    let mut by_session = bob.stream().await;
+    let mut by_token = Sse::start(app.bot_request(secret, "/api/chat/sse")).await;
+    let r = owner
+        .admin_patch(bob.id.as_str(), json!({"deactivated": true}))
         .await;
     assert_eq!(r.status(), 200);
     by_session.expect_end().await;
     by_token.expect_end().await;
-    let again = new_client()
-        .get(app.url("/api/chat/sse"))
-        .header("Authorization", &bearer)
-        .send()
-        .await
-        .unwrap();
+    let again = app.get_as_bot(secret, "/api/chat/sse").await;
     assert_eq!(again.status(), 401);
 }
 
 #[tokio::test]
 async fn revoking_a_token_closes_its_streams() {
     let app = spawn_app().await;
-    let (bob, _) = app.user("bob").await;
-    let token = app.create_token(&bob, "bot").await;
-    let bearer = format!("Bearer {}", token["token"].as_str().unwrap());
-    let mut stream = Sse::start(
-        new_client()
-            .get(app.url("/api/chat/sse"))
-            .header("Authorization", &bearer),
-    )
-    .await;
-    let r = bob
-        .delete(app.url(&format!("/api/tokens/{}", token["id"].as_str().unwrap())))
-        .send()
-        .await
-        .unwrap();
+    let bob = app.user("bob").await;
+    let token = bob.create_token("bot").await;
+    let secret = token["token"].as_str().unwrap();
+    let mut stream = Sse::start(app.bot_request(secret, "/api/chat/sse")).await;
+    let r = bob.revoke_token(&token).await;
     assert!(r.status().is_success());
     stream.expect_end().await;
 }

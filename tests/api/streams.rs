@@ -1,4 +1,4 @@
-//! The JSON event stream's delivery promises (DESIGN.md §4): live delivery, resuming with
+//! The JSON event stream's delivery promises: live delivery, resuming with
 //! `Last-Event-ID` or `?lastEventId=`, each event once and in order, `reset` for unknown
 //! or pruned positions, heartbeats, bounded queues.
 
@@ -10,14 +10,11 @@ use crate::helpers::*;
 
 #[tokio::test]
 async fn a_sent_message_reaches_the_recipients_stream_and_the_senders_other_streams() {
-    let app = spawn_app().await;
-    let (ana, _) = app.user("ana").await;
-    let (bob, bob_user) = app.user("bob").await;
-    let thread = dm(&app, &ana, &bob_user).await;
-    let mut bob_stream = Sse::open(&app, &bob, None).await;
-    let mut ana_stream = Sse::open(&app, &ana, None).await;
+    let (_app, ana, bob, thread) = two_people_in_a_dm().await;
+    let mut bob_stream = bob.stream().await;
+    let mut ana_stream = ana.stream().await;
 
-    let sent = send(&app, &ana, &thread, "hello bob").await;
+    let sent = ana.send(&thread, "hello bob").await;
 
     let (event, message) = bob_stream.next_of("message.created").await;
     assert_eq!(message["id"], sent["id"]);
@@ -30,34 +27,32 @@ async fn a_sent_message_reaches_the_recipients_stream_and_the_senders_other_stre
 
 #[tokio::test]
 async fn a_stream_resumed_from_its_last_id_gets_what_it_missed_once_and_in_order() {
-    let app = spawn_app().await;
-    let (ana, _) = app.user("ana").await;
-    let (bob, bob_user) = app.user("bob").await;
-    let thread = dm(&app, &ana, &bob_user).await;
-    let mut stream = Sse::open(&app, &bob, None).await;
-    send(&app, &ana, &thread, "one").await;
+    let (_app, ana, bob, thread) = two_people_in_a_dm().await;
+    let mut stream = bob.stream().await;
+    ana.send(&thread, "one").await;
     let (_, first) = stream.next_of("message.created").await;
     assert_eq!(first["content"], "one");
     let last = stream.last_id.clone();
     drop(stream);
 
     for text in ["two", "three", "four"] {
-        send(&app, &ana, &thread, text).await;
+        ana.send(&thread, text).await;
     }
     // By header, like EventSource and hx-sse.
-    let mut resumed = Sse::open(&app, &bob, Some(&last)).await;
+    let mut resumed = bob.stream_after(&last).await;
     for text in ["two", "three", "four"] {
         let (_, m) = resumed.next_of("message.created").await;
         assert_eq!(m["content"], text);
     }
     // And live from there, without repeating anything.
-    send(&app, &ana, &thread, "five").await;
+    ana.send(&thread, "five").await;
     let (_, m) = resumed.next_of("message.created").await;
     assert_eq!(m["content"], "five");
 
     // By query parameter, for clients that cannot set headers.
-    let request = bob.get(app.url(&format!("/api/chat/sse?lastEventId={last}")));
-    let mut by_query = Sse::start(request).await;
+    let mut by_query = bob
+        .stream_at(&format!("/api/chat/sse?lastEventId={last}"))
+        .await;
     for text in ["two", "three", "four", "five"] {
         let (_, m) = by_query.next_of("message.created").await;
         assert_eq!(m["content"], text);
@@ -67,32 +62,28 @@ async fn a_stream_resumed_from_its_last_id_gets_what_it_missed_once_and_in_order
 #[tokio::test]
 async fn after_a_server_restart_a_resuming_client_gets_what_was_sent_meanwhile() {
     let mut app = spawn_app().await;
-    let (ana, _) = app.user("ana").await;
-    let (bob, bob_user) = app.user("bob").await;
-    let thread = dm(&app, &ana, &bob_user).await;
-    let mut stream = Sse::open(&app, &bob, None).await;
-    send(&app, &ana, &thread, "before the restart").await;
+    let [ana, bob] = app.users(["ana", "bob"]).await;
+    let thread = ana.dm(&bob).await;
+    let mut stream = bob.stream().await;
+    ana.send(&thread, "before the restart").await;
     stream.next_of("message.created").await;
     let last = stream.last_id.clone();
     app.restart().await;
     stream.expect_end().await;
-    send(&app, &ana, &thread, "while bob was away").await;
-    let mut resumed = Sse::open(&app, &bob, Some(&last)).await;
+    ana.send(&thread, "while bob was away").await;
+    let mut resumed = bob.stream_after(&last).await;
     let (_, m) = resumed.next_of("message.created").await;
     assert_eq!(m["content"], "while bob was away");
 }
 
 #[tokio::test]
 async fn an_unknown_or_malformed_last_event_id_gets_a_reset_then_live_events() {
-    let app = spawn_app().await;
-    let (ana, _) = app.user("ana").await;
-    let (bob, bob_user) = app.user("bob").await;
-    let thread = dm(&app, &ana, &bob_user).await;
+    let (_app, ana, bob, thread) = two_people_in_a_dm().await;
     for bad in ["garbage", "99999999999-1"] {
-        let mut stream = Sse::open(&app, &bob, Some(bad)).await;
+        let mut stream = bob.stream_after(bad).await;
         let first = stream.next().await;
         assert_eq!(first.event, "reset", "for {bad:?}");
-        send(&app, &ana, &thread, bad).await;
+        ana.send(&thread, bad).await;
         let (_, m) = stream.next_of("message.created").await;
         assert_eq!(m["content"], bad);
     }
@@ -101,20 +92,19 @@ async fn an_unknown_or_malformed_last_event_id_gets_a_reset_then_live_events() {
 #[tokio::test]
 async fn a_cursor_older_than_the_retention_gets_a_reset() {
     let app = spawn_app_with(&[("EVENT_RETENTION_SECS", "1")]).await;
-    let (ana, _) = app.user("ana").await;
-    let (bob, bob_user) = app.user("bob").await;
-    let thread = dm(&app, &ana, &bob_user).await;
-    let mut stream = Sse::open(&app, &bob, None).await;
-    send(&app, &ana, &thread, "soon pruned").await;
+    let [ana, bob] = app.users(["ana", "bob"]).await;
+    let thread = ana.dm(&bob).await;
+    let mut stream = bob.stream().await;
+    ana.send(&thread, "soon pruned").await;
     stream.next_of("message.created").await;
     let old = stream.last_id.clone();
     drop(stream);
-    send(&app, &ana, &thread, "also pruned").await;
+    ana.send(&thread, "also pruned").await;
 
     // Wait (bounded) until the pruner has removed the events after `old`.
     let mut reset = false;
     for _ in 0..100 {
-        let mut stream = Sse::open(&app, &bob, Some(&old)).await;
+        let mut stream = bob.stream_after(&old).await;
         let event = stream.next().await;
         if event.event == "reset" {
             reset = true;
@@ -127,11 +117,38 @@ async fn a_cursor_older_than_the_retention_gets_a_reset() {
 }
 
 #[tokio::test]
+async fn a_cursor_too_far_behind_gets_a_reset_instead_of_a_long_replay() {
+    let app = spawn_app_with(&[("REPLAY_MAX_EVENTS", "5"), ("RATE_LIMITS", "off")]).await;
+    let [ana, bob] = app.users(["ana", "bob"]).await;
+    let thread = ana.dm(&bob).await;
+    let mut stream = bob.stream().await;
+    ana.send(&thread, "seen").await;
+    stream.next_of("message.created").await;
+    let old = stream.last_id.clone();
+    drop(stream);
+    ana.send(&thread, "one").await;
+    let mut near = bob.stream_after(&old).await;
+    let (_, replayed) = near.next_of("message.created").await;
+    assert_eq!(replayed["content"], "one", "a short backlog is replayed");
+    drop(near);
+    for n in 0..6 {
+        ana.send(&thread, &format!("more {n}")).await;
+    }
+    let mut far = bob.stream_after(&old).await;
+    assert_eq!(far.next().await.event, "reset");
+    // After the reset the stream goes on from "now" (messages committed just before it
+    // may still come, as on any fresh stream).
+    ana.send(&thread, "live again").await;
+    far.next_where("message.created", |m| m["content"] == "live again")
+        .await;
+}
+
+#[tokio::test]
 async fn the_stream_starts_with_a_retry_hint_and_sends_heartbeats() {
     use futures_util::StreamExt;
     let app = spawn_app_with(&[("HEARTBEAT_SECS", "1")]).await;
-    let (ana, _) = app.user("ana").await;
-    let response = ana.get(app.url("/api/chat/sse")).send().await.unwrap();
+    let ana = app.user("ana").await;
+    let response = ana.get("/api/chat/sse").await;
     let mut body = response.bytes_stream();
     let mut text = String::new();
     while text.matches("\n:\n").count() < 2 {
@@ -145,38 +162,33 @@ async fn the_stream_starts_with_a_retry_hint_and_sends_heartbeats() {
     assert!(text.starts_with("retry: "), "{text:?}");
 }
 
-/// DESIGN.md §4.1-3 under load: many concurrent writers in several threads while a
+/// The delivery promises under load: many concurrent writers in several threads while a
 /// client keeps dropping its stream and resuming from its last id; what it received is
 /// compared with the database.
 #[tokio::test]
 async fn a_client_that_keeps_reconnecting_receives_every_message_once_in_thread_order() {
     let app = spawn_app_with(&[("RATE_LIMITS", "off"), ("DB_POOL_SIZE", "20")]).await;
-    let (reader, reader_user) = app.user("reader").await;
+    let reader = app.user("reader").await;
     let mut threads = Vec::new();
     let mut writers = Vec::new();
     for name in ["writer1", "writer2", "writer3", "writer4"] {
-        let (client, _) = app.user(name).await;
-        threads.push(dm(&app, &client, &reader_user).await);
-        writers.push(client);
+        let writer = app.user(name).await;
+        threads.push(writer.dm(&reader).await);
+        writers.push(writer);
     }
     const EACH: usize = 40;
-    let mut stream = Sse::open(&app, &reader, None).await;
+    let mut stream = reader.stream().await;
     let mut tasks = Vec::new();
-    for (w, client) in writers.iter().enumerate() {
+    for (w, writer) in writers.iter().enumerate() {
         for lane in 0..2 {
-            let (client, url, thread) = (
-                client.clone(),
-                app.url("/api/messages"),
-                threads[w]["id"].clone(),
-            );
+            let (writer, thread) = (writer.clone(), threads[w]["id"].clone());
             tasks.push(tokio::spawn(async move {
                 for i in 0..EACH / 2 {
-                    let r = client
-                        .post(&url)
-                        .json(&json!({"threadId": thread, "content": format!("{w}/{lane}/{i}")}))
-                        .send()
-                        .await
-                        .unwrap();
+                    let r = writer
+                        .send_with(
+                            json!({"threadId": thread, "content": format!("{w}/{lane}/{i}")}),
+                        )
+                        .await;
                     assert_eq!(r.status(), 201);
                 }
             }));
@@ -192,7 +204,7 @@ async fn a_client_that_keeps_reconnecting_receives_every_message_once_in_thread_
         if since_reconnect == 9 {
             // Drop the connection mid-flight and resume from the last id seen.
             let last = stream.last_id.clone();
-            stream = Sse::open(&app, &reader, Some(&last)).await;
+            stream = reader.stream_after(&last).await;
             since_reconnect = 0;
         }
     }
@@ -205,7 +217,7 @@ async fn a_client_that_keeps_reconnecting_receives_every_message_once_in_thread_
     assert_eq!(ids.len(), total, "no duplicates");
     let mut stored = Vec::new();
     for t in &threads {
-        let page = page(&app, &reader, t, None).await;
+        let page = reader.messages(t).await;
         stored.extend(
             page["messages"]
                 .as_array()
@@ -228,10 +240,9 @@ async fn a_client_that_keeps_reconnecting_receives_every_message_once_in_thread_
 async fn a_client_that_stops_reading_is_disconnected_and_loses_nothing_on_resume() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let app = spawn_app_with(&[("RATE_LIMITS", "off"), ("STREAM_QUEUE", "8")]).await;
-    let (ana, _) = app.user("ana").await;
-    let (bob, bob_user) = app.user("bob").await;
-    let thread = dm(&app, &ana, &bob_user).await;
-    let token = app.create_token(&bob, "stalled").await["token"]
+    let [ana, bob] = app.users(["ana", "bob"]).await;
+    let thread = ana.dm(&bob).await;
+    let token = bob.create_token("stalled").await["token"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -258,14 +269,13 @@ async fn a_client_that_stops_reading_is_disconnected_and_loses_nothing_on_resume
     let big = "x".repeat(9_000);
     let senders: Vec<_> = (0..10)
         .map(|_| {
-            let (ana, url, body) = (
+            let (ana, body) = (
                 ana.clone(),
-                app.url("/api/messages"),
                 json!({"threadId": thread["id"], "content": big}),
             );
             tokio::spawn(async move {
                 for _ in 0..SENT / 10 {
-                    let r = ana.post(&url).json(&body).send().await.unwrap();
+                    let r = ana.send_with(body.clone()).await;
                     assert_eq!(r.status(), 201);
                 }
             })
@@ -296,7 +306,7 @@ async fn a_client_that_stops_reading_is_disconnected_and_loses_nothing_on_resume
         .expect("some events arrived before the cut")
         .to_owned();
     // Resuming from the last id received brings exactly the rest, in order.
-    let mut resumed = Sse::open(&app, &bob, Some(&last)).await;
+    let mut resumed = bob.stream_after(&last).await;
     for seq in got + 1..=SENT {
         let (_, m) = resumed.next_of("message.created").await;
         assert_eq!(m["seq"].as_i64().unwrap(), seq);

@@ -8,28 +8,15 @@ use crate::helpers::*;
 #[tokio::test]
 async fn a_token_authenticates_bots_until_it_is_revoked() {
     let app = spawn_app().await;
-    let (client, user) = app.user("ana").await;
-    let created = app.create_token(&client, "deploy bot").await;
+    let ana = app.user("ana").await;
+    let created = ana.create_token("deploy bot").await;
     let token = created["token"].as_str().unwrap().to_owned();
-    let bot = new_client();
-    let me = bot
-        .get(app.url("/api/me"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let me = app.get_as_bot(&token, "/api/me").await;
     assert_eq!(me.status(), StatusCode::OK);
     let me: serde_json::Value = me.json().await.unwrap();
-    assert_eq!(me["id"], user["id"]);
+    assert_eq!(me["id"], ana.id);
 
-    let listed: Vec<serde_json::Value> = client
-        .get(app.url("/api/tokens"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed: Vec<serde_json::Value> = ana.get("/api/tokens").await.json().await.unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0]["name"], "deploy bot");
     assert!(
@@ -38,44 +25,24 @@ async fn a_token_authenticates_bots_until_it_is_revoked() {
     );
     assert!(!listed[0].to_string().contains(&token));
 
-    let id = created["id"].as_str().unwrap();
-    let revoked = client
-        .delete(app.url(&format!("/api/tokens/{id}")))
-        .send()
-        .await
-        .unwrap();
+    let revoked = ana.revoke_token(&created).await;
     assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
-    let after = bot
-        .get(app.url("/api/me"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let after = app.get_as_bot(&token, "/api/me").await;
     assert!(
         expect_error(after, StatusCode::UNAUTHORIZED)
             .await
             .contains("revoked")
     );
-    let again = client
-        .delete(app.url(&format!("/api/tokens/{id}")))
-        .send()
-        .await
-        .unwrap();
+    let again = ana.revoke_token(&created).await;
     expect_error(again, StatusCode::NOT_FOUND).await;
 }
 
 #[tokio::test]
 async fn nobody_can_revoke_someone_elses_token() {
     let app = spawn_app().await;
-    let (ana, _) = app.user("ana").await;
-    let (bob, _) = app.user("bob").await;
-    let created = app.create_token(&ana, "ci").await;
-    let id = created["id"].as_str().unwrap();
-    let response = bob
-        .delete(app.url(&format!("/api/tokens/{id}")))
-        .send()
-        .await
-        .unwrap();
+    let [ana, bob] = app.users(["ana", "bob"]).await;
+    let created = ana.create_token("ci").await;
+    let response = bob.revoke_token(&created).await;
     expect_error(response, StatusCode::NOT_FOUND).await;
     let me = new_client()
         .get(app.url("/api/me"))
@@ -89,7 +56,7 @@ async fn nobody_can_revoke_someone_elses_token() {
 #[tokio::test]
 async fn bad_tokens_and_token_requests_are_rejected_clearly() {
     let app = spawn_app().await;
-    let (client, _) = app.user("ana").await;
+    let ana = app.user("ana").await;
     for header in [
         "Bearer cfb_not-a-real-token",
         "Bearer ",
@@ -110,15 +77,11 @@ async fn bad_tokens_and_token_requests_are_rejected_clearly() {
         json!({"name": "x".repeat(65)}),
         json!({}),
     ] {
-        let r = client
-            .post(app.url("/api/tokens"))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+        let r = ana.post_json("/api/tokens", body).await;
         expect_error(r, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
-    let malformed = client
+    let malformed = ana
+        .client()
         .delete(app.url("/api/tokens/not-a-uuid"))
         .send()
         .await

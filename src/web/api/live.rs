@@ -16,7 +16,10 @@ use crate::{
     auth::CurrentUser,
     chat,
     error::{AppError, Result},
-    realtime::{PresenceView, stream::JsonFrames},
+    realtime::{
+        PresenceView,
+        stream::{JsonFrames, Subscription},
+    },
     web::AppState,
     web::{
         errors::ErrorBody,
@@ -31,14 +34,29 @@ pub struct StreamQuery {
     last_event_id: Option<String>,
 }
 
-/// Where a stream resumes: the `Last-Event-ID` header, else the `lastEventId` parameter.
-pub fn resume_from(headers: &HeaderMap, query: Option<String>) -> Option<String> {
-    headers
+/// Registers a stream for the caller, tied to their credential, resuming from the
+/// `Last-Event-ID` header, else the `lastEventId` parameter.
+pub async fn subscribe(
+    state: &AppState,
+    user: &CurrentUser,
+    headers: &HeaderMap,
+    last_event_id: Option<String>,
+) -> Result<Subscription> {
+    let resume = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
-        .or(query)
-        .filter(|id| !id.trim().is_empty())
+        .or(last_event_id)
+        .filter(|id| !id.trim().is_empty());
+    state
+        .realtime
+        .subscribe(
+            user.id(),
+            user.credential(),
+            user.expires_at(),
+            resume.as_deref(),
+        )
+        .await
 }
 
 /// An SSE response around a stream body.
@@ -75,16 +93,7 @@ pub async fn stream(
     headers: HeaderMap,
     Query(q): Query<StreamQuery>,
 ) -> Result<Response> {
-    let resume = resume_from(&headers, q.last_event_id);
-    let subscription = state
-        .realtime
-        .subscribe(
-            user.id(),
-            user.credential(),
-            user.expires_at(),
-            resume.as_deref(),
-        )
-        .await?;
+    let subscription = subscribe(&state, &user, &headers, q.last_event_id).await?;
     Ok(sse_response(subscription.into_body(JsonFrames)))
 }
 

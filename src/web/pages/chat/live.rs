@@ -30,7 +30,7 @@ use crate::{
     realtime::{delivery::Delivery, stream::Render},
     web::AppState,
     web::{
-        api::live::{resume_from, sse_response},
+        api::live::{sse_response, subscribe},
         extract::Query,
         pages::PageCtx,
     },
@@ -63,16 +63,7 @@ pub(in crate::web) async fn events(
         },
         None => None,
     };
-    let resume = resume_from(&headers, q.last_event_id);
-    let subscription = state
-        .realtime
-        .subscribe(
-            user.id(),
-            user.credential(),
-            user.expires_at(),
-            resume.as_deref(),
-        )
-        .await?;
+    let subscription = subscribe(&state, &user, &headers, q.last_event_id).await?;
     let render = PageRender {
         state,
         viewer: user.id(),

@@ -1,4 +1,11 @@
-//! `spawn_app()` and `TestApp`: one helper per endpoint, so tests read as the product.
+//! `spawn_app()` and `TestApp`: the real server on a random port with its own database.
+//! Tests act through `TestUser` (`app.user("ana")`), which has a method for each thing a
+//! user does; `TestApp` keeps the low-level calls for anonymous or deliberately odd
+//! requests.
+
+mod html;
+mod sse;
+mod user;
 
 use std::sync::Once;
 
@@ -6,6 +13,10 @@ use confab::{app::Application, config::Config};
 use reqwest::{Client, Response, StatusCode, redirect::Policy};
 use serde_json::{Value, json};
 use uuid::Uuid;
+
+pub use html::{escaped, location, message_ids};
+pub use sse::{PATIENCE, Sse};
+pub use user::{TestUser, id_str};
 
 pub const PASSWORD: &str = "correct horse battery";
 
@@ -47,6 +58,14 @@ pub fn test_config(db_name: &str, extra: &[(&str, &str)]) -> Config {
     }
     Config::from_lookup(|key| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()))
         .expect("test config is valid")
+}
+
+/// A fresh server with ana and bob, who share a direct conversation.
+pub async fn two_people_in_a_dm() -> (TestApp, TestUser, TestUser, Value) {
+    let app = spawn_app().await;
+    let [ana, bob] = app.users(["ana", "bob"]).await;
+    let thread = ana.dm(&bob).await;
+    (app, ana, bob, thread)
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -136,6 +155,18 @@ impl TestApp {
         start(self.db_name.clone(), settings, false).await
     }
 
+    // Low-level calls with any client: anonymous visitors and deliberately odd requests.
+
+    /// A GET of `path` as a bot: a fresh client with `token` as `Authorization: Bearer`.
+    pub fn bot_request(&self, token: &str, path: &str) -> reqwest::RequestBuilder {
+        new_client().get(self.url(path)).bearer_auth(token)
+    }
+
+    /// GETs `path` as a bot holding `token`.
+    pub async fn get_as_bot(&self, token: &str, path: &str) -> Response {
+        self.bot_request(token, path).send().await.unwrap()
+    }
+
     pub async fn register_with(&self, client: &Client, body: Value) -> Response {
         client
             .post(self.url("/api/auth/register"))
@@ -145,8 +176,8 @@ impl TestApp {
             .unwrap()
     }
 
-    /// Registers `username` on a fresh client and returns the logged-in client and user.
-    pub async fn user(&self, username: &str) -> (Client, Value) {
+    /// Registers `username` on a fresh client; the user is logged in.
+    pub async fn user(&self, username: &str) -> TestUser {
         let client = new_client();
         let response = self
             .register_with(&client, json!({"username": username, "password": PASSWORD}))
@@ -156,8 +187,64 @@ impl TestApp {
             StatusCode::CREATED,
             "registering {username}"
         );
-        let user = response.json().await.unwrap();
-        (client, user)
+        let json = response.json().await.unwrap();
+        TestUser::new(client, &self.address, json)
+    }
+
+    /// The Prometheus text of `/metrics`.
+    pub async fn metrics_text(&self) -> String {
+        let response = self.client.get(self.url("/metrics")).send().await.unwrap();
+        response.text().await.unwrap()
+    }
+
+    /// The OpenAPI document.
+    pub async fn openapi(&self) -> Value {
+        ok_json(
+            self.client
+                .get(self.url("/api/openapi.json"))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// Posts a form of the page at `path` as `client` would: its CSRF token first.
+    pub async fn submit_form(
+        &self,
+        client: &Client,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> Response {
+        let csrf = self.csrf(client, path).await;
+        let mut fields = vec![("csrf_token", csrf.as_str())];
+        fields.extend_from_slice(form);
+        self.post_form(client, path, &fields).await
+    }
+
+    /// Registers each of `names`, in order (the first user of a server is its OWNER).
+    pub async fn users<const N: usize>(&self, names: [&str; N]) -> [TestUser; N] {
+        let mut users = Vec::with_capacity(N);
+        for name in names {
+            users.push(self.user(name).await);
+        }
+        users
+            .try_into()
+            .unwrap_or_else(|_| unreachable!("one user per name"))
+    }
+
+    /// A second session of `user` on a fresh client (another browser or device).
+    pub async fn sign_in(&self, user: &TestUser) -> TestUser {
+        let client = new_client();
+        let response = self.login(&client, &user.username, PASSWORD).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::OK,
+            "logging in {}",
+            user.username
+        );
+        let json = response.json().await.unwrap();
+        TestUser::new(client, &self.address, json)
     }
 
     pub async fn login(&self, client: &Client, username: &str, password: &str) -> Response {
@@ -189,37 +276,6 @@ impl TestApp {
     pub async fn post_form(&self, client: &Client, path: &str, form: &[(&str, &str)]) -> Response {
         client.post(self.url(path)).form(form).send().await.unwrap()
     }
-
-    /// Posts a form the way htmx does (same fields, plus `HX-Request`).
-    pub async fn post_htmx(&self, client: &Client, path: &str, form: &[(&str, &str)]) -> Response {
-        client
-            .post(self.url(path))
-            .header("HX-Request", "true")
-            .form(form)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    pub async fn create_token(&self, client: &Client, name: &str) -> Value {
-        let response = client
-            .post(self.url("/api/tokens"))
-            .json(&json!({"name": name}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::CREATED);
-        response.json().await.unwrap()
-    }
-
-    pub async fn admin_patch(&self, client: &Client, id: &str, body: Value) -> Response {
-        client
-            .patch(self.url(&format!("/api/admin/users/{id}")))
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
-    }
 }
 
 pub fn csrf_from(html: &str) -> Option<String> {
@@ -227,6 +283,14 @@ pub fn csrf_from(html: &str) -> Option<String> {
     let start = html.find(marker)? + marker.len();
     let end = html[start..].find('"')? + start;
     Some(html[start..end].to_owned())
+}
+
+/// The JSON body of a successful response (the status and body are shown otherwise).
+pub async fn ok_json(response: Response) -> Value {
+    let status = response.status();
+    let body: Value = response.json().await.unwrap();
+    assert!(status.is_success(), "{status}: {body}");
+    body
 }
 
 /// The `error` field of a JSON error response, checking its status.
@@ -271,194 +335,4 @@ impl Drop for TestApp {
         .join()
         .ok();
     }
-}
-
-// JSON API shortcuts for chat set-up.
-
-pub async fn post(app: &TestApp, c: &Client, path: &str, body: Value) -> reqwest::Response {
-    c.post(app.url(path)).json(&body).send().await.unwrap()
-}
-
-pub async fn ok_json(response: reqwest::Response) -> Value {
-    let status = response.status();
-    let body: Value = response.json().await.unwrap();
-    assert!(status.is_success(), "{status}: {body}");
-    body
-}
-
-pub async fn dm(app: &TestApp, c: &Client, other: &Value) -> Value {
-    ok_json(
-        post(
-            app,
-            c,
-            "/api/threads",
-            json!({"action": "create", "participantIds": [other["id"]]}),
-        )
-        .await,
-    )
-    .await
-}
-
-pub async fn send(app: &TestApp, c: &Client, thread: &Value, content: &str) -> Value {
-    send_body(
-        app,
-        c,
-        json!({"threadId": thread["id"], "content": content}),
-    )
-    .await
-}
-
-async fn send_body(app: &TestApp, c: &Client, body: Value) -> Value {
-    ok_json(post(app, c, "/api/messages", body).await).await
-}
-
-pub async fn threads(app: &TestApp, c: &Client) -> Vec<Value> {
-    ok_json(c.get(app.url("/api/threads")).send().await.unwrap())
-        .await
-        .as_array()
-        .unwrap()
-        .clone()
-}
-
-pub async fn page(app: &TestApp, c: &Client, thread: &Value, before: Option<&str>) -> Value {
-    let mut url = format!("/api/messages?threadId={}", thread["id"].as_str().unwrap());
-    if let Some(b) = before {
-        url.push_str(&format!("&before={b}"));
-    }
-    ok_json(c.get(app.url(&url)).send().await.unwrap()).await
-}
-
-/// An SSE client of `/api/chat/sse` (or any event stream), reading parsed events.
-pub struct Sse {
-    events: std::pin::Pin<
-        Box<
-            dyn futures_util::Stream<
-                    Item = Result<
-                        eventsource_stream::Event,
-                        eventsource_stream::EventStreamError<reqwest::Error>,
-                    >,
-                > + Send,
-        >,
-    >,
-    /// The id of the last event that carried one.
-    pub last_id: String,
-}
-
-/// How long a test waits for an event before failing (a hang guard, not a speed check).
-pub const PATIENCE: std::time::Duration = std::time::Duration::from_secs(15);
-
-impl Sse {
-    /// Opens the JSON stream, resuming after `last_id` when given.
-    pub async fn open(app: &TestApp, c: &Client, last_id: Option<&str>) -> Sse {
-        let mut request = c.get(app.url("/api/chat/sse"));
-        if let Some(id) = last_id {
-            request = request.header("Last-Event-ID", id);
-        }
-        Self::start(request).await
-    }
-
-    pub async fn start(request: reqwest::RequestBuilder) -> Sse {
-        use eventsource_stream::Eventsource;
-        let response = request.send().await.unwrap();
-        assert_eq!(response.status(), StatusCode::OK, "opening the stream");
-        assert_eq!(
-            response.headers()["content-type"],
-            "text/event-stream",
-            "an event stream"
-        );
-        Sse {
-            events: Box::pin(response.bytes_stream().eventsource()),
-            last_id: String::new(),
-        }
-    }
-
-    /// The next event, or `None` when the server ended the stream.
-    pub async fn next_or_end(&mut self) -> Option<eventsource_stream::Event> {
-        use futures_util::StreamExt;
-        let next = tokio::time::timeout(PATIENCE, self.events.next())
-            .await
-            .expect("an event or the end of the stream in time");
-        match next {
-            Some(Ok(event)) => {
-                if !event.id.is_empty() {
-                    self.last_id = event.id.clone();
-                }
-                Some(event)
-            }
-            Some(Err(_)) | None => None,
-        }
-    }
-
-    pub async fn next(&mut self) -> eventsource_stream::Event {
-        self.next_or_end().await.expect("the stream is still open")
-    }
-
-    /// The next event named `kind` (skipping others), with its JSON data.
-    pub async fn next_of(&mut self, kind: &str) -> (eventsource_stream::Event, Value) {
-        loop {
-            let event = self.next().await;
-            if event.event == kind {
-                let data = serde_json::from_str(&event.data).expect("event data is JSON");
-                return (event, data);
-            }
-        }
-    }
-
-    /// The next event named `kind` whose data satisfies `pred` (a stream may start with
-    /// events committed just before it opened, so tests look for the one they mean).
-    pub async fn next_where(&mut self, kind: &str, pred: impl Fn(&Value) -> bool) -> Value {
-        loop {
-            let (_, data) = self.next_of(kind).await;
-            if pred(&data) {
-                return data;
-            }
-        }
-    }
-
-    /// The next event whose kind is one of `kinds` (skipping the rest).
-    pub async fn next_among(&mut self, kinds: &[&str]) -> (eventsource_stream::Event, Value) {
-        loop {
-            let event = self.next().await;
-            if kinds.contains(&event.event.as_str()) {
-                let data = serde_json::from_str(&event.data).expect("event data is JSON");
-                return (event, data);
-            }
-        }
-    }
-
-    /// Reads until the server ends the stream; panics if it does not.
-    pub async fn expect_end(&mut self) {
-        while self.next_or_end().await.is_some() {}
-    }
-}
-
-/// Creates a group named `name` of `creator` and `members`.
-pub async fn group(app: &TestApp, creator: &Client, name: &str, members: &[&Value]) -> Value {
-    let ids: Vec<&Value> = members.iter().map(|m| &m["id"]).collect();
-    ok_json(
-        post(
-            app,
-            creator,
-            "/api/threads",
-            json!({"action": "create", "name": name, "participantIds": ids}),
-        )
-        .await,
-    )
-    .await
-}
-
-/// Sends a message with a `clientId` and returns it.
-pub async fn send_as(
-    app: &TestApp,
-    c: &Client,
-    thread: &Value,
-    content: &str,
-    client_id: &str,
-) -> Value {
-    send_body(
-        app,
-        c,
-        json!({"threadId": thread["id"], "content": content, "clientId": client_id}),
-    )
-    .await
 }
