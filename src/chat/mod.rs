@@ -9,6 +9,7 @@ mod message_views;
 pub mod messages;
 pub mod reactions;
 pub mod reads;
+pub mod search;
 pub mod sending;
 pub mod threads;
 pub mod views;

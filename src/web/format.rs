@@ -18,6 +18,21 @@ fn escape(text: &str, out: &mut String) {
     }
 }
 
+/// A search snippet as HTML: the text escaped, the matched words in `<mark>`.
+pub fn snippet_html(fragments: &[crate::chat::search::Fragment]) -> String {
+    let mut out = String::new();
+    for fragment in fragments {
+        if fragment.matched {
+            out.push_str("<mark>");
+            escape(&fragment.text, &mut out);
+            out.push_str("</mark>");
+        } else {
+            escape(&fragment.text, &mut out);
+        }
+    }
+    out
+}
+
 /// Wraps the text between complete pairs of `marker` in `tag`. `inner` formats each part
 /// and is told whether the part is inside the tag. An unpaired marker stays as typed.
 fn paired(

@@ -25,6 +25,8 @@ mod reactions_reads_api;
 mod redaction;
 mod revocation;
 mod route_table;
+mod search_api;
+mod search_pages;
 mod security;
 mod sending;
 mod stream_access;

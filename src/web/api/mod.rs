@@ -6,6 +6,7 @@ pub mod admin;
 pub mod auth;
 pub mod live;
 pub mod messages;
+pub mod search;
 pub mod threads;
 pub mod tokens;
 pub mod users;
@@ -30,6 +31,7 @@ use utoipa::{
         messages::list, messages::send, messages::edit, messages::delete, messages::read,
         messages::react, messages::unreact,
         messages::blocked, messages::block, messages::unblock,
+        search::search,
         live::stream, live::typing, live::presence, live::set_presence,
     ),
     info(title = "Confab API", description = "Team chat: JSON API and event stream."),
