@@ -18,12 +18,14 @@
 //! Imports only run down this list: `web` may use everything below it; `realtime` uses
 //! `chat`, `accounts`, `auth` and `eventlog`; `chat` uses `accounts`; nothing below
 //! `realtime` imports it. [`app`] sits on top and wires it together (shared by `main` and
-//! the tests).
+//! the tests); [`cli`] is the `confab` command above it all: `serve` (the default),
+//! `migrate`, and the operator's `user` and `token` commands.
 
 pub mod accounts;
 pub mod app;
 pub mod auth;
 pub mod chat;
+pub mod cli;
 pub mod config;
 pub mod db;
 pub mod entities;

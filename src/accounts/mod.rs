@@ -154,16 +154,27 @@ pub async fn change_password(
     if !password::verify(current.to_owned(), Some(user.password_hash.clone())).await? {
         return Err(AppError::validation("current password is wrong"));
     }
+    set_password(db, user.id, new, keep).await
+}
+
+/// Sets a new password without asking for the old one (an operator's reset, or a reset
+/// link), and ends the user's sessions except `keep`.
+pub async fn set_password(
+    db: &DatabaseConnection,
+    user: Uuid,
+    new: Password,
+    keep: Option<&SessionId>,
+) -> Result<()> {
     let hash = password::hash(new.into_inner()).await?;
     users::ActiveModel {
-        id: Set(user.id),
+        id: Set(user),
         password_hash: Set(hash),
         updated_at: Set(OffsetDateTime::now_utc()),
         ..Default::default()
     }
     .update(db)
     .await?;
-    PgSessionStore::delete_user_sessions(db, user.id, keep).await?;
+    PgSessionStore::delete_user_sessions(db, user, keep).await?;
     Ok(())
 }
 
@@ -222,6 +233,20 @@ pub async fn admin_update(
     target_id: Uuid,
     change: AdminChange,
 ) -> Result<User> {
+    let target = admin_target(db, actor, target_id).await?;
+    let touches_admin = change.system_role == Some(SystemRole::Admin)
+        || (change.system_role.is_some() && target.system_role == SystemRole::Admin);
+    if touches_admin && actor.system_role != SystemRole::Owner {
+        return Err(AppError::forbidden(
+            "only the owner can grant or remove admin",
+        ));
+    }
+    apply_change(db, &target, change).await
+}
+
+/// The user `actor` may manage: only OWNER/ADMIN act; nobody acts on themselves or on the
+/// OWNER; only the OWNER acts on an ADMIN.
+pub async fn admin_target(db: &DatabaseConnection, actor: &User, target_id: Uuid) -> Result<User> {
     if !actor.system_role.may_administer() {
         return Err(AppError::forbidden("only admins can manage users"));
     }
@@ -236,6 +261,26 @@ pub async fn admin_update(
     if target.system_role == SystemRole::Owner {
         return Err(AppError::forbidden("the owner cannot be changed"));
     }
+    if target.system_role == SystemRole::Admin && actor.system_role != SystemRole::Owner {
+        return Err(AppError::forbidden("only the owner can change an admin"));
+    }
+    Ok(target)
+}
+
+/// The server operator's change (the `confab user` command): no acting user, so only the
+/// rules about the target hold: the OWNER is not changed and ownership is not transferred.
+pub async fn operator_update(
+    db: &DatabaseConnection,
+    target: &User,
+    change: AdminChange,
+) -> Result<User> {
+    if target.system_role == SystemRole::Owner {
+        return Err(AppError::forbidden("the owner cannot be changed"));
+    }
+    apply_change(db, target, change).await
+}
+
+async fn apply_change(db: &DatabaseConnection, target: &User, change: AdminChange) -> Result<User> {
     let mut model = users::ActiveModel {
         id: Set(target.id),
         updated_at: Set(OffsetDateTime::now_utc()),
@@ -245,20 +290,9 @@ pub async fn admin_update(
         if role == SystemRole::Owner {
             return Err(AppError::validation("ownership cannot be transferred"));
         }
-        let touches_admin = role == SystemRole::Admin || target.system_role == SystemRole::Admin;
-        if touches_admin && actor.system_role != SystemRole::Owner {
-            return Err(AppError::forbidden(
-                "only the owner can grant or remove admin",
-            ));
-        }
         model.system_role = Set(role);
     }
     if let Some(deactivated) = change.deactivated {
-        if target.system_role == SystemRole::Admin && actor.system_role != SystemRole::Owner {
-            return Err(AppError::forbidden(
-                "only the owner can deactivate an admin",
-            ));
-        }
         model.deactivated_at = Set(deactivated.then(OffsetDateTime::now_utc));
     }
     let updated = model.update(db).await?;

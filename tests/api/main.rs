@@ -10,6 +10,7 @@ mod bad_input_api;
 mod blocks_hold;
 mod browser;
 mod chat_pages;
+mod cli;
 mod event_log;
 mod group_pages;
 mod limits;
