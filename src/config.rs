@@ -92,6 +92,8 @@ pub struct Config {
     pub event_retention: Duration,
     /// Tasks writing sent messages (each writes one batch at a time).
     pub message_writers: usize,
+    /// When set, `/metrics` answers only `Authorization: Bearer <this>`.
+    pub metrics_token: Option<Secret>,
 }
 
 impl Config {
@@ -181,6 +183,7 @@ impl Config {
                 parse_num("EVENT_RETENTION_SECS", 7 * 24 * 3600)?.max(1),
             ),
             message_writers: parse_num("MESSAGE_WRITERS", 2)?.clamp(1, 64) as usize,
+            metrics_token: var("METRICS_TOKEN").map(|t| Secret::new(t.trim())),
         })
     }
 

@@ -1,4 +1,5 @@
-//! Logging setup: text or JSON lines, `RUST_LOG` filtering, sqlx kept quiet.
+//! Logging setup: text or JSON lines, `RUST_LOG` filtering, sqlx kept quiet; and the slot
+//! through which a request's log lines learn who made it.
 
 use tracing_subscriber::{EnvFilter, fmt, prelude::*};
 
@@ -23,4 +24,23 @@ pub fn init(format: LogFormat) {
             )
             .try_init(),
     };
+}
+
+/// Who made the request, once authentication has found out: the request middleware puts
+/// an empty slot in each request's extensions and the `CurrentUser` extractor fills it, so
+/// the access line can name the user.
+#[derive(Clone, Debug, Default)]
+pub struct RequestUser(std::sync::Arc<std::sync::OnceLock<uuid::Uuid>>);
+
+impl RequestUser {
+    /// Records the user (in the slot and on the request's span); the first one counts.
+    pub fn set(&self, user: uuid::Uuid) {
+        if self.0.set(user).is_ok() {
+            tracing::Span::current().record("user_id", tracing::field::display(user));
+        }
+    }
+
+    pub fn get(&self) -> Option<uuid::Uuid> {
+        self.0.get().copied()
+    }
 }

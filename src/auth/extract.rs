@@ -112,6 +112,9 @@ where
             return Ok(user.clone());
         }
         let user = resolve(parts, state).await?.ok_or(AppError::Unauthorized)?;
+        if let Some(slot) = parts.extensions.get::<crate::telemetry::RequestUser>() {
+            slot.set(user.id());
+        }
         parts.extensions.insert(user.clone());
         Ok(user)
     }

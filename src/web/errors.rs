@@ -44,7 +44,8 @@ enum Audience {
 
 pub async fn render(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path();
-    let audience = if path == "/api" || path.starts_with("/api/") {
+    // `/metrics` is read by Prometheus, not a browser: its refusal is JSON too.
+    let audience = if path == "/api" || path.starts_with("/api/") || path == "/metrics" {
         Audience::Api
     } else if req.headers().contains_key("hx-request") {
         Audience::Htmx

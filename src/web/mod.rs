@@ -15,7 +15,10 @@ mod state;
 pub use state::AppState;
 
 use axum::{Router, extract::DefaultBodyLimit, middleware};
-use tower_http::trace::{DefaultOnFailure, TraceLayer};
+use tower_http::{
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    trace::TraceLayer,
+};
 use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 
 use crate::auth::session_store::PgSessionStore;
@@ -46,11 +49,16 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(middleware::from_fn(ops::track))
         .layer(middleware::from_fn(security::headers))
+        // No failure hook: `errors::render` logs each server error, once, in this span.
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(ops::request_span)
-                .on_failure(DefaultOnFailure::new().latency_unit(tower_http::LatencyUnit::Millis)),
+                .on_failure(()),
         )
+        // Outermost: a request id (the client's, or a new one) before anything logs, and
+        // the same id on the response.
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
 }
 

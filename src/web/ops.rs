@@ -1,25 +1,40 @@
-//! Operations: health and readiness probes, Prometheus metrics, and the per-request span
-//! and counters keyed by the matched route.
+//! Operations: health and readiness probes, Prometheus metrics (`confab_`-prefixed, with
+//! help text; `METRICS_TOKEN` guards them), and per request: its span, its counters keyed
+//! by the matched route, and its access line with the request id.
 
 use std::{sync::OnceLock, time::Instant};
 
 use axum::{
     extract::{MatchedPath, Request, State},
-    http::{StatusCode, header},
+    http::{HeaderMap, Method, StatusCode, header},
     middleware::Next,
     response::{IntoResponse, Response},
 };
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use metrics_util::layers::{Layer, PrefixLayer};
 use sea_orm::ConnectionTrait;
+use subtle::ConstantTimeEq;
 
-use crate::{error::AppError, web::AppState};
+use crate::{
+    error::{AppError, Result},
+    telemetry::RequestUser,
+    web::AppState,
+};
+
+/// The header carrying a request's id, taken from the client (or a proxy) when it sends
+/// one, generated otherwise, and echoed on the response.
+pub const REQUEST_ID: &str = "x-request-id";
+
+/// Every metric's name starts with this (a prefix layer adds it, so call sites use the
+/// short names): `confab_http_requests_total`, `confab_sse_open_streams`, ...
+pub const METRIC_PREFIX: &str = "confab";
 
 /// The process-wide Prometheus recorder (one per process, shared by every app in tests).
 pub fn metrics_handle() -> PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE
         .get_or_init(|| {
-            PrometheusBuilder::new()
+            let recorder = PrometheusBuilder::new()
                 .set_buckets_for_metric(
                     Matcher::Suffix("seconds".into()),
                     &[
@@ -28,14 +43,55 @@ pub fn metrics_handle() -> PrometheusHandle {
                 )
                 .expect("static buckets are valid")
                 .set_buckets_for_metric(
-                    Matcher::Full("message_write_batch_size".into()),
+                    Matcher::Suffix("message_write_batch_size".into()),
                     &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0],
                 )
                 .expect("static buckets are valid")
-                .install_recorder()
-                .expect("no other metrics recorder is installed")
+                .build_recorder();
+            let handle = recorder.handle();
+            metrics::set_global_recorder(PrefixLayer::new(METRIC_PREFIX).layer(recorder))
+                .expect("no other metrics recorder is installed");
+            describe_metrics();
+            handle
         })
         .clone()
+}
+
+/// The help text of every metric Confab exports (`# HELP` lines on `/metrics`).
+fn describe_metrics() {
+    use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
+    describe_counter!(
+        "http_requests_total",
+        "HTTP requests answered, by method (OTHER for non-standard ones), matched route and status"
+    );
+    describe_histogram!(
+        "http_request_duration_seconds",
+        Unit::Seconds,
+        "Time from a request's arrival to its response head (an event stream's is its opening)"
+    );
+    describe_gauge!("sse_open_streams", "Event streams open on this instance");
+    describe_counter!(
+        "sse_events_delivered_total",
+        "Events handed to open streams"
+    );
+    describe_counter!(
+        "sse_queue_drops_total",
+        "Streams closed because their client fell too far behind (queue full)"
+    );
+    describe_histogram!(
+        "sse_send_to_deliver_seconds",
+        Unit::Seconds,
+        "Age of an event when it is handed to a stream (commit to delivery)"
+    );
+    describe_histogram!(
+        "message_write_batch_size",
+        "Messages the writer stored in one database batch"
+    );
+    describe_histogram!(
+        "message_write_batch_seconds",
+        Unit::Seconds,
+        "Time the writer took to store one batch of messages"
+    );
 }
 
 pub async fn healthz() -> &'static str {
@@ -55,13 +111,27 @@ pub async fn readyz(State(state): State<AppState>) -> Result<&'static str, AppEr
     Ok("ready")
 }
 
-pub async fn metrics(State(state): State<AppState>) -> Response {
-    (
+/// The Prometheus text format. With `METRICS_TOKEN` set, only for that bearer token.
+pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Result<Response> {
+    if let Some(expected) = &state.config.metrics_token {
+        let presented = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("")
+            .trim();
+        if !bool::from(presented.as_bytes().ct_eq(expected.expose().as_bytes())) {
+            return Err(AppError::Unauthenticated(
+                "the metrics need the METRICS_TOKEN bearer token".into(),
+            ));
+        }
+    }
+    Ok((
         StatusCode::OK,
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         state.metrics.render(),
     )
-        .into_response()
+        .into_response())
 }
 
 fn route_of(req: &Request) -> String {
@@ -71,32 +141,101 @@ fn route_of(req: &Request) -> String {
         .unwrap_or_else(|| "unmatched".into())
 }
 
-/// Counts requests and records latency by method, matched route and status.
-pub async fn track(req: Request, next: Next) -> Response {
+/// The method as a metric label: the standard methods by name, anything else `OTHER`, so a
+/// client cannot create series at will.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "OTHER",
+    }
+}
+
+/// Probes and scrapes come every few seconds: their access lines are debug-level.
+fn is_probe(route: &str) -> bool {
+    matches!(route, "/healthz" | "/readyz" | "/metrics")
+}
+
+/// Per request: counts it and records its latency by method, matched route and status,
+/// and writes its access line (info; debug for probes) with the request id and the user.
+pub async fn track(mut req: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = req.method().as_str().to_owned();
+    let method = req.method().clone();
     let route = route_of(&req);
+    let request_id = req
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let user = RequestUser::default();
+    req.extensions_mut().insert(user.clone());
     let response = next.run(req).await;
-    let status = response.status().as_u16().to_string();
-    let labels = [("method", method), ("route", route), ("status", status)];
+    let elapsed = started.elapsed();
+    let status = response.status().as_u16();
+    let labels = [
+        ("method", method_label(&method).to_owned()),
+        ("route", route.clone()),
+        ("status", status.to_string()),
+    ];
     metrics::counter!("http_requests_total", &labels).increment(1);
-    metrics::histogram!("http_request_duration_seconds", &labels)
-        .record(started.elapsed().as_secs_f64());
+    metrics::histogram!("http_request_duration_seconds", &labels).record(elapsed.as_secs_f64());
+    let latency_ms = elapsed.as_secs_f64() * 1000.0;
+    let user_id = user.get().map(|u| u.to_string()).unwrap_or_default();
+    macro_rules! access {
+        ($level:expr) => {
+            tracing::event!(
+                $level,
+                %method,
+                %route,
+                status,
+                latency_ms,
+                request_id = %request_id,
+                user_id = %user_id,
+                "access"
+            )
+        };
+    }
+    if is_probe(&route) {
+        access!(tracing::Level::DEBUG);
+    } else {
+        access!(tracing::Level::INFO);
+    }
     response
 }
 
-/// One span per request, named by the matched route so logs group by endpoint. An event
-/// stream's span lives as long as the stream, so it is a debug span: at the default level
-/// it costs an open stream nothing.
+/// One span per request, named by the matched route so logs group by endpoint, carrying
+/// the request id (and the user, once known). An event stream's span lives as long as the
+/// stream, so it is a debug span: at the default level it costs an open stream nothing.
 pub fn request_span(req: &Request) -> tracing::Span {
     let route = route_of(req);
+    let request_id = req
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     if route == "/api/chat/sse" || route == "/events" {
-        return tracing::debug_span!("stream", route = %route, uri = %req.uri().path());
+        return tracing::debug_span!(
+            "stream",
+            route = %route,
+            uri = %req.uri().path(),
+            request_id = %request_id,
+            user_id = tracing::field::Empty,
+        );
     }
     tracing::info_span!(
         "request",
         method = %req.method(),
         route = %route,
         uri = %req.uri().path(),
+        request_id = %request_id,
+        user_id = tracing::field::Empty,
     )
 }

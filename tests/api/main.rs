@@ -18,6 +18,7 @@ mod live;
 mod loadgen;
 mod message_pages;
 mod messages_api;
+mod observability;
 mod ops;
 mod page_access;
 mod page_stream;

@@ -21,7 +21,7 @@ async fn metrics_count_requests_by_route_and_status() {
     let app = spawn_app().await;
     app.client.get(app.url("/api/me")).send().await.unwrap();
     let text = app.metrics_text().await;
-    assert!(text.contains("http_requests_total"), "{text}");
+    assert!(text.contains("confab_http_requests_total"), "{text}");
     assert!(text.contains("route=\"/api/me\"") && text.contains("status=\"401\""));
     assert!(text.contains("http_request_duration_seconds_bucket"));
 }
