@@ -58,6 +58,24 @@ impl AppError {
         Self::Internal(anyhow::anyhow!("{msg}"))
     }
 
+    /// A stable word naming the kind of error, for programs (`code` in JSON errors); the
+    /// message beside it is for people and may change.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadRequest(_) => "bad_request",
+            Self::Unauthorized | Self::Unauthenticated(_) => "unauthorized",
+            Self::Forbidden(_) => "forbidden",
+            Self::NotFound(_) => "not_found",
+            Self::Conflict(_) => "conflict",
+            Self::PayloadTooLarge(_) => "payload_too_large",
+            Self::UnsupportedMediaType(_) => "unsupported_media_type",
+            Self::Validation(_) => "validation",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::Unavailable => "unavailable",
+            Self::Internal(_) => "internal",
+        }
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -102,10 +120,31 @@ impl From<sea_orm::TransactionError<AppError>> for AppError {
     }
 }
 
+/// The code of an error response that carries no [`ErrorInfo`] (the router's own 404, 405,
+/// or a rejection): the same words as [`AppError::code`].
+pub fn code_for_status(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::UNAUTHORIZED => "unauthorized",
+        StatusCode::FORBIDDEN => "forbidden",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::CONFLICT => "conflict",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::UNPROCESSABLE_ENTITY => "validation",
+        StatusCode::TOO_MANY_REQUESTS => "rate_limited",
+        StatusCode::SERVICE_UNAVAILABLE => "unavailable",
+        s if s.is_server_error() => "internal",
+        _ => "bad_request",
+    }
+}
+
 /// What an error response says; attached to the response for the rendering middleware.
 #[derive(Clone, Debug)]
 pub struct ErrorInfo {
     pub message: String,
+    /// The stable code ([`AppError::code`]).
+    pub code: &'static str,
     /// The cause chain of a server error, logged and shown only in development.
     pub details: Option<String>,
 }
@@ -126,6 +165,7 @@ impl IntoResponse for AppError {
         }
         response.extensions_mut().insert(ErrorInfo {
             message: self.to_string(),
+            code: self.code(),
             details,
         });
         response

@@ -1,4 +1,4 @@
-//! The one place errors become responses: JSON `{error, details?}` under `/api`, a flash
+//! The one place errors become responses: JSON `{error, code, details?}` under `/api`, a flash
 //! fragment for htmx, a readable page otherwise (401 on a page is a redirect to `/login`).
 //! Server errors are logged here, once, inside the request's span.
 
@@ -11,12 +11,23 @@ use axum::{
 };
 use serde::Serialize;
 
-use crate::{error::ErrorInfo, web::AppState};
+use crate::{
+    error::{ErrorInfo, code_for_status},
+    web::AppState,
+};
 
-/// The JSON error body of every `/api` endpoint.
+/// The JSON error body of every `/api` endpoint: a message for people and a stable code
+/// for programs.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
+    /// What went wrong, in words (may change between versions).
     pub error: String,
+    /// What went wrong, as a stable word: `bad_request`, `unauthorized`, `forbidden`,
+    /// `not_found`, `method_not_allowed`, `conflict`, `payload_too_large`,
+    /// `unsupported_media_type`, `validation`, `rate_limited`, `unavailable` or `internal`.
+    #[schema(example = "not_found")]
+    pub code: String,
+    /// The cause of a server error, in development only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub details: Option<String>,
 }
@@ -71,6 +82,7 @@ pub async fn render(State(state): State<AppState>, req: Request, next: Next) -> 
                 .canonical_reason()
                 .unwrap_or("error")
                 .to_ascii_lowercase(),
+            code: code_for_status(status),
             details: None,
         },
     };
@@ -91,6 +103,7 @@ pub async fn render(State(state): State<AppState>, req: Request, next: Next) -> 
                 status,
                 axum::Json(ErrorBody {
                     error: info.message,
+                    code: info.code.to_owned(),
                     details,
                 }),
             )

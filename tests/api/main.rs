@@ -11,6 +11,7 @@ mod blocks_hold;
 mod browser;
 mod chat_pages;
 mod cli;
+mod contract;
 mod event_log;
 mod group_pages;
 mod limits;

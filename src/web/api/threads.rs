@@ -78,11 +78,17 @@ pub enum ThreadAction {
     },
     Add {
         thread_id: Uuid,
-        user_ids: Vec<Uuid>,
+        /// The users to add (`userIds`, the older name, is accepted too).
+        #[serde(alias = "userIds")]
+        participant_ids: Vec<Uuid>,
     },
     Remove {
         thread_id: Uuid,
-        user_id: Uuid,
+        /// The users to remove, as with `create` and `add`.
+        #[serde(default)]
+        participant_ids: Vec<Uuid>,
+        /// One user to remove (the older form; may be combined with `participantIds`).
+        user_id: Option<Uuid>,
     },
     Archive {
         thread_id: Uuid,
@@ -143,13 +149,28 @@ pub async fn act(
         }
         ThreadAction::Add {
             thread_id,
-            user_ids,
+            participant_ids,
         } => {
-            state.limiters.group_adds(me.id, user_ids.len())?;
-            threads::add_members(db, me, thread_id, &user_ids).await?
+            state.limiters.group_adds(me.id, participant_ids.len())?;
+            threads::add_members(db, me, thread_id, &participant_ids).await?
         }
-        ThreadAction::Remove { thread_id, user_id } => {
-            threads::remove_member(db, me, thread_id, user_id).await?
+        ThreadAction::Remove {
+            thread_id,
+            mut participant_ids,
+            user_id,
+        } => {
+            participant_ids.extend(user_id);
+            participant_ids.sort();
+            participant_ids.dedup();
+            let Some((last, others)) = participant_ids.split_last() else {
+                return Err(AppError::validation(
+                    "participantIds names nobody to remove",
+                ));
+            };
+            for &other in others {
+                threads::remove_member(db, me, thread_id, other).await?;
+            }
+            threads::remove_member(db, me, thread_id, *last).await?
         }
         ThreadAction::Archive { thread_id } => {
             threads::set_archived(db, me, thread_id, true).await?

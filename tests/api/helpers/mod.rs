@@ -293,10 +293,33 @@ pub async fn ok_json(response: Response) -> Value {
     body
 }
 
-/// The `error` field of a JSON error response, checking its status.
+/// The stable `code` every JSON error carries for a status (the API's contract).
+pub fn code_of(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "bad_request",
+        401 => "unauthorized",
+        403 => "forbidden",
+        404 => "not_found",
+        405 => "method_not_allowed",
+        409 => "conflict",
+        413 => "payload_too_large",
+        415 => "unsupported_media_type",
+        422 => "validation",
+        429 => "rate_limited",
+        503 => "unavailable",
+        _ => "internal",
+    }
+}
+
+/// The `error` field of a JSON error response, checking its status and its `code`.
 pub async fn expect_error(response: Response, status: StatusCode) -> String {
     assert_eq!(response.status(), status, "unexpected status");
     let body: Value = response.json().await.expect("error bodies are JSON");
+    assert_eq!(
+        body["code"],
+        code_of(status),
+        "the error's code matches its status: {body}"
+    );
     body["error"]
         .as_str()
         .expect("error bodies carry an error message")
