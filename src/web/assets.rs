@@ -37,6 +37,12 @@ static ASSETS: LazyLock<Vec<Asset>> = LazyLock::new(|| {
         asset!("vendor/htmx.min.js", "text/javascript; charset=utf-8"),
         asset!("vendor/hx-sse.min.js", "text/javascript; charset=utf-8"),
         asset!("favicon.svg", "image/svg+xml"),
+        asset!("api-docs.js", "text/javascript; charset=utf-8"),
+        asset!(
+            "vendor/swagger-ui-bundle.js",
+            "text/javascript; charset=utf-8"
+        ),
+        asset!("vendor/swagger-ui.css", "text/css; charset=utf-8"),
     ]
     .into_iter()
     .map(|(name, content_type, body)| Asset {

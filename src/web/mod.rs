@@ -3,6 +3,7 @@
 
 pub mod api;
 mod assets;
+mod docs;
 pub mod errors;
 pub mod extract;
 pub mod format;

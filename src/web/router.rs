@@ -8,7 +8,7 @@ use axum::{
     routing::{get, post},
 };
 
-use super::{AppState, api, assets, ops, pages};
+use super::{AppState, api, assets, docs, ops, pages};
 use crate::error::AppError;
 
 /// Every route, without the middleware stack (see [`super::router`]).
@@ -126,6 +126,7 @@ fn json_api() -> Router<AppState> {
         )
         .route("/api/chat/sse", get(live::stream))
         .route("/api/openapi.json", get(api::openapi_json))
+        .route("/api/docs", get(docs::page))
 }
 
 /// Probes, metrics and static files.

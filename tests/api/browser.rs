@@ -1,7 +1,8 @@
-//! The live pages in a real browser: `tests/browser/live.mjs` drives headless Chromium
+//! The pages in a real browser. `tests/browser/live.mjs` drives headless Chromium
 //! (two people chatting) against a test server. This test installs what the script needs
 //! when it is missing, runs it, restarts the server when it prints `RESTART` (answering
-//! `RESTARTED` on its stdin), and passes when it exits 0.
+//! `RESTARTED` on its stdin), and passes when it exits 0. `tests/browser/api-docs.mjs`
+//! loads the API reference page and fails on any console error.
 
 use std::{
     path::{Path, PathBuf},
@@ -142,4 +143,32 @@ async fn two_people_chat_live_in_headless_chromium() {
             "the browser script did not finish within {RUN_LIMIT:?}; its output so far:\n{output}"
         ),
     }
+}
+
+#[tokio::test]
+async fn the_api_reference_page_loads_without_console_errors() {
+    prepare().await;
+    let app = spawn_app().await;
+    let run = Command::new("node")
+        .arg(browser_dir().join("api-docs.mjs"))
+        .env("CONFAB_URL", &app.address)
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(RUN_LIMIT, run)
+        .await
+        .expect("the API docs script finished in time")
+        .expect("node ran");
+    let output = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    println!("{output}");
+    assert!(
+        out.status.success(),
+        "the API docs script failed ({}); screenshots in tests/browser/artifacts; its output:\n{output}",
+        out.status
+    );
+    assert!(output.contains("ok no console errors"), "{output}");
 }

@@ -13,6 +13,7 @@ mod chat_pages;
 mod cli;
 mod contract;
 mod event_log;
+mod event_schemas;
 mod group_pages;
 mod limits;
 mod live;

@@ -140,6 +140,36 @@ fn vendored_htmx_matches_the_recorded_checksums() {
     }
 }
 
+#[test]
+fn every_vendored_file_matches_its_recorded_checksum() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/vendor");
+    let table = std::fs::read_to_string(format!("{dir}/VERSIONS.md")).unwrap();
+    let mut files: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|f| f.ends_with(".js") || f.ends_with(".css"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 4, "{files:?}");
+    for file in files {
+        let bytes = std::fs::read(format!("{dir}/{file}")).unwrap();
+        let sum: String = Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let row = table
+            .lines()
+            .find(|l| l.starts_with(&format!("| {file} ")))
+            .unwrap_or_else(|| panic!("{file} has no row in VERSIONS.md"));
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        assert_eq!(
+            cells[4], sum,
+            "{file}: the recorded sha256 is not the file's"
+        );
+        assert!(!cells[3].is_empty(), "{file}: no version recorded");
+    }
+}
+
 #[tokio::test]
 async fn the_server_stops_promptly_on_shutdown() {
     let mut app = spawn_app().await;

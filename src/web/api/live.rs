@@ -22,6 +22,7 @@ use crate::{
     },
     web::AppState,
     web::{
+        api::events::StreamEvent,
         errors::ErrorBody,
         extract::{Json, Query},
     },
@@ -29,6 +30,7 @@ use crate::{
 
 #[derive(Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 pub struct StreamQuery {
     /// Resume after this event id, for clients that cannot send `Last-Event-ID`.
     last_event_id: Option<String>,
@@ -77,15 +79,20 @@ pub fn sse_response(
     response
 }
 
-/// The caller's live events: `id:` is an opaque position, `event:` the
-/// kind, `data:` JSON. Send `Last-Event-ID` (or `?lastEventId=`) to receive what happened
-/// after that event first; an unknown or pruned position gets a `reset` event. A comment
-/// line comes every `HEARTBEAT_SECS`. The stream ends when the caller's session or token
-/// ends, and when the client falls too far behind (it should reconnect with its last id).
+/// The caller's live events, as server-sent events.
+///
+/// `id:` is an opaque position, `event:` the kind, `data:` JSON (one schema per kind:
+/// `StreamEvent` lists them, e.g. `MessageCreatedEvent`). Send `Last-Event-ID` (or
+/// `?lastEventId=`) to receive what happened after that event first; an unknown or pruned
+/// position gets a `reset` event. A comment line comes every `HEARTBEAT_SECS`. The stream
+/// ends when the caller's session or token ends, and when the client falls too far behind
+/// (it should reconnect with its last id).
 #[utoipa::path(get, path = "/api/chat/sse", tag = "live", params(StreamQuery,
         ("Last-Event-ID" = Option<String>, Header, description = "Resume after this event id")),
-    responses((status = 200, content_type = "text/event-stream", body = String,
-        description = "message.created, message.updated, message.deleted, thread.updated, thread.removed, read, delivered, typing, presence, reset"),
+    responses((status = 200, content_type = "text/event-stream", body = StreamEvent,
+        description = "Server-sent events; each frame's `event:` and `data:` are one of the StreamEvent shapes: \
+            message.created, message.updated, message.deleted, thread.updated, thread.removed, read, delivered, \
+            typing, presence, reset"),
         (status = 401, body = ErrorBody)))]
 pub async fn stream(
     State(state): State<AppState>,
@@ -118,6 +125,7 @@ pub async fn typing(
 
 #[derive(Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 pub struct PresenceQuery {
     /// Comma-separated user ids; by default, the people the caller shares a direct
     /// conversation or a small group with.

@@ -25,6 +25,7 @@ use crate::{
 
 #[derive(Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
     thread_id: Uuid,
     /// A message id: return messages older than it.

@@ -1,9 +1,11 @@
 //! The JSON API under `/api`, documented with utoipa: [`ApiDoc`] lists every handler, its
 //! path and shapes come from each handler's `#[utoipa::path]`, and a test checks that each
-//! documented operation is routed by the route table.
+//! documented operation is routed by the route table. [`events`] documents the stream's
+//! payloads.
 
 pub mod admin;
 pub mod auth;
+pub mod events;
 pub mod live;
 pub mod messages;
 pub mod search;
@@ -36,6 +38,19 @@ use utoipa::{
     ),
     info(title = "Confab API", description = "Team chat: JSON API and event stream."),
     modifiers(&Security),
+    components(schemas(
+        events::StreamEvent,
+        events::MessageCreatedEvent,
+        events::MessageUpdatedEvent,
+        events::MessageDeletedEvent,
+        events::ThreadUpdatedEvent,
+        events::ThreadRemovedEvent,
+        events::ReadEvent,
+        events::DeliveredEvent,
+        events::TypingEvent,
+        events::PresenceEvent,
+        events::ResetEvent,
+    )),
     security(("bearer" = []), ("session" = [])),
     tags(
         (name = "auth", description = "Accounts and sessions"),

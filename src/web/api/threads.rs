@@ -20,6 +20,7 @@ use crate::{
 };
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// `true` lists the archived conversations instead.
     #[serde(default)]

@@ -25,6 +25,7 @@ pub async fn me(State(state): State<AppState>, user: CurrentUser) -> Result<Json
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UserQuery {
     /// Matches usernames and display names (case-insensitive).
     #[serde(default)]
