@@ -2,6 +2,7 @@
 //! types here; callers hand in validated fields and get models or `AppError`s back.
 
 pub mod fields;
+pub mod links;
 mod view;
 
 use sea_orm::{

@@ -23,7 +23,7 @@ pub fn routes() -> Router<AppState> {
 
 /// Signing in and out, settings, administration.
 fn account_pages() -> Router<AppState> {
-    use pages::{admin, auth, settings};
+    use pages::{admin, auth, links, settings};
     Router::new()
         .route("/", get(pages::home))
         .route("/login", get(auth::login_page).post(auth::login))
@@ -36,6 +36,16 @@ fn account_pages() -> Router<AppState> {
         .route("/settings/tokens/{id}/revoke", post(settings::revoke_token))
         .route("/admin", get(admin::page))
         .route("/admin/users/{id}", post(admin::update_user))
+        .route("/admin/invites", post(admin::create_invite))
+        .route(
+            "/admin/users/{id}/reset-link",
+            post(admin::create_reset_link),
+        )
+        .route(
+            "/invite/{secret}",
+            get(links::invite_page).post(links::accept_invite),
+        )
+        .route("/reset/{secret}", get(links::reset_page).post(links::reset))
 }
 
 /// The conversation list, a conversation and its form posts, people, and the page stream.

@@ -15,6 +15,7 @@ mod contract;
 mod event_log;
 mod event_schemas;
 mod group_pages;
+mod invites;
 mod limits;
 mod live;
 mod loadgen;

@@ -11,7 +11,7 @@ mod query;
 pub use direct::direct;
 pub use groups::{add_members, create_group, remove_member, rename};
 pub use membership::{Membership, active_member_ids, announce, leave, membership, set_archived};
-pub use open::sign_up;
+pub use open::{sign_up, sign_up_invited};
 pub use query::{Filter, list, view, views_for};
 
 /// Most members a group may have.

@@ -26,6 +26,19 @@ pub async fn sign_up(
     .await
 }
 
+/// Registers an account with an admin's invite link (whatever the registration setting)
+/// and puts the newcomer in every open room, in one transaction that also spends the link.
+pub async fn sign_up_invited(
+    db: &DatabaseConnection,
+    secret: &str,
+    new: NewAccount,
+) -> Result<User> {
+    accounts::links::accept_invite(db, secret, new, async |txn, user| {
+        join_open_rooms(txn, user.id).await
+    })
+    .await
+}
+
 /// Puts a new user in every open room.
 pub async fn join_open_rooms(txn: &DatabaseTransaction, user: Uuid) -> Result<()> {
     #[derive(FromQueryResult)]

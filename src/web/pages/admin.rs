@@ -1,4 +1,5 @@
-//! `/admin`: the user list with role changes and deactivation (OWNER/ADMIN).
+//! `/admin`: the user list with role changes and deactivation, invite links and password
+//! reset links (OWNER/ADMIN).
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -11,8 +12,8 @@ use uuid::Uuid;
 
 use super::PageCtx;
 use crate::{
-    accounts::{self, AdminChange, User},
-    auth::extract::AdminUser,
+    accounts::{self, AdminChange, User, links},
+    auth::{CurrentUser, extract::AdminUser},
     entities::users::SystemRole,
     error::{AppError, Result},
     web::AppState,
@@ -26,6 +27,8 @@ pub struct UsersPanel {
     me: Uuid,
     users: Vec<User>,
     notice: Option<String>,
+    /// A one-time link just made, shown once for the admin to pass on.
+    link: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -45,6 +48,7 @@ pub async fn page(
         me: admin.id(),
         users: accounts::list_all(&state.db).await?,
         notice: None,
+        link: None,
     };
     Ok(AdminPage { ctx, panel }.into_response())
 }
@@ -89,7 +93,78 @@ pub async fn update_user(
         me: admin.id(),
         users: accounts::list_all(&state.db).await?,
         notice: Some(format!("Updated {}.", updated.username)),
+        link: None,
     };
     let html = panel.render()?;
     Ok(axum::response::Html(html).into_response())
+}
+
+/// The panel (htmx) or the whole page showing a new one-time link: it is shown only here,
+/// so there is no redirect, with or without JavaScript.
+async fn show_link(
+    state: &AppState,
+    admin: &CurrentUser,
+    ctx: PageCtx,
+    htmx: bool,
+    notice: String,
+    path: String,
+) -> Result<Response> {
+    let base = state.config.public_url.as_deref().unwrap_or("");
+    let panel = UsersPanel {
+        csrf: ctx.csrf.clone(),
+        me: admin.id(),
+        users: accounts::list_all(&state.db).await?,
+        notice: Some(notice),
+        link: Some(format!("{base}{path}")),
+    };
+    if htmx {
+        return Ok(axum::response::Html(panel.render()?).into_response());
+    }
+    Ok(AdminPage { ctx, panel }.into_response())
+}
+
+/// A one-time invite link (works with `REGISTRATION=closed`).
+pub async fn create_invite(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    ctx: PageCtx,
+    IsHtmx(htmx): IsHtmx,
+) -> Result<Response> {
+    let secret = links::invite(&state.db, &admin.user).await?;
+    let days = links::INVITE_TTL.as_secs() / 86_400;
+    let notice = format!("Invite link for one account, valid {days} days:");
+    show_link(
+        &state,
+        &admin,
+        ctx,
+        htmx,
+        notice,
+        format!("/invite/{secret}"),
+    )
+    .await
+}
+
+/// A one-time password reset link for a user.
+pub async fn create_reset_link(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    ctx: PageCtx,
+    IsHtmx(htmx): IsHtmx,
+    Path(id): Path<Uuid>,
+) -> Result<Response> {
+    let (user, secret) = links::reset_link(&state.db, &admin.user, id).await?;
+    let hours = links::RESET_TTL.as_secs() / 3600;
+    let notice = format!(
+        "Password reset link for {}, valid {hours} hours:",
+        user.username
+    );
+    show_link(
+        &state,
+        &admin,
+        ctx,
+        htmx,
+        notice,
+        format!("/reset/{secret}"),
+    )
+    .await
 }

@@ -61,7 +61,7 @@ pub struct LoginForm {
 }
 
 /// Renders the form again with the error, keeping the typed username.
-fn form_error(err: AppError, page: impl IntoResponse) -> Result<Response> {
+pub(super) fn form_error(err: AppError, page: impl IntoResponse) -> Result<Response> {
     if let AppError::Internal(_) = err {
         return Err(err);
     }

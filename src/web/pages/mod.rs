@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod auth;
 pub mod chat;
+pub mod links;
 pub mod search;
 pub mod settings;
 
