@@ -183,3 +183,44 @@ async fn the_command_line_refuses_what_it_cannot_do_in_one_line() {
         assert!(stdout(&out).contains(command), "--help lists {command}");
     }
 }
+
+#[tokio::test]
+async fn migrate_creates_and_migrates_a_database_without_a_server() {
+    let db_name = format!("confab_test_{}", uuid::Uuid::new_v4().simple());
+    let url = format!("postgres://postgres@127.0.0.1:5432/{db_name}");
+    let out = Command::new(env!("CARGO_BIN_EXE_confab"))
+        .arg("migrate")
+        .env("DATABASE_URL", &url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .await
+        .expect("confab ran");
+    use sea_orm::{ConnectionTrait, Database};
+    let db = Database::connect(&url).await;
+    let tables = match &db {
+        Ok(db) => db
+            .query_all_raw(sea_orm::Statement::from_string(
+                sea_orm::DbBackend::Postgres,
+                "SELECT tablename FROM pg_tables WHERE tablename IN ('users', 'one_time_links')",
+            ))
+            .await
+            .map(|rows| rows.len())
+            .unwrap_or(0),
+        Err(_) => 0,
+    };
+    if let Ok(db) = db {
+        db.close().await.ok();
+    }
+    let admin = Database::connect("postgres://postgres@127.0.0.1:5432/postgres")
+        .await
+        .unwrap();
+    admin
+        .execute_unprepared(&format!(
+            "DROP DATABASE IF EXISTS \"{db_name}\" WITH (FORCE)"
+        ))
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("migrations applied"));
+    assert_eq!(tables, 2, "the schema is there");
+}

@@ -137,8 +137,8 @@ fn mentions(line: &Value, text: &str) -> bool {
 async fn the_binary_logs_one_access_line_per_request_and_each_server_error_once() {
     // The in-process app owns (and drops) the database; the binary is a second instance.
     let app = spawn_app().await;
+    // No command: `serve` is the default.
     let mut server = Command::new(env!("CARGO_BIN_EXE_confab"))
-        .arg("serve")
         .env(
             "DATABASE_URL",
             format!("postgres://postgres@127.0.0.1:5432/{}", app.db_name),
