@@ -60,19 +60,19 @@ impl AppError {
 
     /// A stable word naming the kind of error, for programs (`code` in JSON errors); the
     /// message beside it is for people and may change.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Self::BadRequest(_) => "bad_request",
-            Self::Unauthorized | Self::Unauthenticated(_) => "unauthorized",
-            Self::Forbidden(_) => "forbidden",
-            Self::NotFound(_) => "not_found",
-            Self::Conflict(_) => "conflict",
-            Self::PayloadTooLarge(_) => "payload_too_large",
-            Self::UnsupportedMediaType(_) => "unsupported_media_type",
-            Self::Validation(_) => "validation",
-            Self::RateLimited { .. } => "rate_limited",
-            Self::Unavailable => "unavailable",
-            Self::Internal(_) => "internal",
+            Self::BadRequest(_) => ErrorCode::BadRequest,
+            Self::Unauthorized | Self::Unauthenticated(_) => ErrorCode::Unauthorized,
+            Self::Forbidden(_) => ErrorCode::Forbidden,
+            Self::NotFound(_) => ErrorCode::NotFound,
+            Self::Conflict(_) => ErrorCode::Conflict,
+            Self::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
+            Self::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
+            Self::Validation(_) => ErrorCode::Validation,
+            Self::RateLimited { .. } => ErrorCode::RateLimited,
+            Self::Unavailable => ErrorCode::Unavailable,
+            Self::Internal(_) => ErrorCode::Internal,
         }
     }
 
@@ -120,22 +120,52 @@ impl From<sea_orm::TransactionError<AppError>> for AppError {
     }
 }
 
-/// The code of an error response that carries no [`ErrorInfo`] (the router's own 404, 405,
-/// or a rejection): the same words as [`AppError::code`].
-pub fn code_for_status(status: StatusCode) -> &'static str {
-    match status {
-        StatusCode::UNAUTHORIZED => "unauthorized",
-        StatusCode::FORBIDDEN => "forbidden",
-        StatusCode::NOT_FOUND => "not_found",
-        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
-        StatusCode::CONFLICT => "conflict",
-        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
-        StatusCode::UNPROCESSABLE_ENTITY => "validation",
-        StatusCode::TOO_MANY_REQUESTS => "rate_limited",
-        StatusCode::SERVICE_UNAVAILABLE => "unavailable",
-        s if s.is_server_error() => "internal",
-        _ => "bad_request",
+/// What kind of error a response is, as a stable word (`code` in every JSON error). New
+/// codes may be added; existing ones keep their meaning.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The request is malformed (bad JSON, a missing field).
+    BadRequest,
+    /// No credentials, or credentials that are invalid, expired or revoked.
+    Unauthorized,
+    /// Logged in, but not allowed to do this.
+    Forbidden,
+    /// No such thing, or not visible to the caller.
+    NotFound,
+    MethodNotAllowed,
+    /// The request clashes with the current state (a taken username).
+    Conflict,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    /// A field's value is not acceptable; the message says which and why.
+    Validation,
+    /// Too many requests; retry after `Retry-After` seconds.
+    RateLimited,
+    /// Shutting down or not ready; retry later.
+    Unavailable,
+    /// A server error (logged with the request id).
+    Internal,
+}
+
+impl ErrorCode {
+    /// The code of an error response that carries no [`ErrorInfo`] (the router's own 404,
+    /// 405, or a rejection).
+    pub fn for_status(status: StatusCode) -> Self {
+        match status {
+            StatusCode::UNAUTHORIZED => Self::Unauthorized,
+            StatusCode::FORBIDDEN => Self::Forbidden,
+            StatusCode::NOT_FOUND => Self::NotFound,
+            StatusCode::METHOD_NOT_ALLOWED => Self::MethodNotAllowed,
+            StatusCode::CONFLICT => Self::Conflict,
+            StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::UnsupportedMediaType,
+            StatusCode::UNPROCESSABLE_ENTITY => Self::Validation,
+            StatusCode::TOO_MANY_REQUESTS => Self::RateLimited,
+            StatusCode::SERVICE_UNAVAILABLE => Self::Unavailable,
+            s if s.is_server_error() => Self::Internal,
+            _ => Self::BadRequest,
+        }
     }
 }
 
@@ -144,7 +174,7 @@ pub fn code_for_status(status: StatusCode) -> &'static str {
 pub struct ErrorInfo {
     pub message: String,
     /// The stable code ([`AppError::code`]).
-    pub code: &'static str,
+    pub code: ErrorCode,
     /// The cause chain of a server error, logged and shown only in development.
     pub details: Option<String>,
 }

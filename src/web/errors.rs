@@ -12,7 +12,7 @@ use axum::{
 use serde::Serialize;
 
 use crate::{
-    error::{ErrorInfo, code_for_status},
+    error::{ErrorCode, ErrorInfo},
     web::AppState,
 };
 
@@ -22,11 +22,8 @@ use crate::{
 pub struct ErrorBody {
     /// What went wrong, in words (may change between versions).
     pub error: String,
-    /// What went wrong, as a stable word: `bad_request`, `unauthorized`, `forbidden`,
-    /// `not_found`, `method_not_allowed`, `conflict`, `payload_too_large`,
-    /// `unsupported_media_type`, `validation`, `rate_limited`, `unavailable` or `internal`.
-    #[schema(example = "not_found")]
-    pub code: String,
+    /// What went wrong, as a stable word to branch on.
+    pub code: ErrorCode,
     /// The cause of a server error, in development only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub details: Option<String>,
@@ -82,7 +79,7 @@ pub async fn render(State(state): State<AppState>, req: Request, next: Next) -> 
                 .canonical_reason()
                 .unwrap_or("error")
                 .to_ascii_lowercase(),
-            code: code_for_status(status),
+            code: ErrorCode::for_status(status),
             details: None,
         },
     };
@@ -103,7 +100,7 @@ pub async fn render(State(state): State<AppState>, req: Request, next: Next) -> 
                 status,
                 axum::Json(ErrorBody {
                     error: info.message,
-                    code: info.code.to_owned(),
+                    code: info.code,
                     details,
                 }),
             )

@@ -78,6 +78,24 @@ async fn every_kind_of_json_error_carries_its_stable_code() {
     }
     let body = body_of(last.unwrap(), StatusCode::TOO_MANY_REQUESTS).await;
     assert_eq!(body["code"], "rate_limited", "{body}");
+
+    // The document lists the codes, so clients can generate them.
+    let doc = ok_json(
+        app.client
+            .get(app.url("/api/openapi.json"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let listed = doc["components"]["schemas"]["ErrorCode"]["enum"]
+        .as_array()
+        .expect("ErrorCode is an enum in the OpenAPI document")
+        .clone();
+    for status in [400, 401, 403, 404, 405, 409, 413, 415, 422, 429, 500, 503] {
+        let code = code_of(StatusCode::from_u16(status).unwrap());
+        assert!(listed.contains(&json!(code)), "{code} is not in {listed:?}");
+    }
 }
 
 #[tokio::test]
