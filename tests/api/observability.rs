@@ -277,5 +277,10 @@ async fn the_grafana_dashboard_queries_only_metrics_the_server_exports() {
             exported.contains(&base),
             "the dashboard queries {name}, which /metrics does not export: {exported:?}"
         );
+        // Histograms must be histograms (with `_bucket` series), not summaries.
+        assert!(
+            text.lines().any(|l| l.starts_with(&name)),
+            "no {name} series in /metrics"
+        );
     }
 }
