@@ -49,8 +49,8 @@ fn assert_refused(out: &Output, why: &str) {
 #[tokio::test]
 async fn an_operator_creates_a_user_and_resets_their_password_from_the_command_line() {
     let app = spawn_app_with(&[("REGISTRATION", "closed")]).await;
-    let (_, owner) = app.user("owner").await;
-    assert_eq!(owner["systemRole"], "OWNER");
+    let owner = app.user("owner").await;
+    assert_eq!(owner.json["systemRole"], "OWNER");
 
     let out = confab(
         &app,
@@ -110,7 +110,7 @@ async fn a_generated_password_is_printed_once_and_works() {
 async fn roles_deactivation_and_bot_tokens_work_from_the_command_line() {
     let app = spawn_app().await;
     app.user("owner").await;
-    let (_, bot) = app.user("bot").await;
+    let bot = app.user("bot").await;
 
     let out = confab(&app, &["user", "set-role", "bot", "admin"], "").await;
     assert!(out.status.success(), "{}", stderr(&out));
@@ -133,7 +133,7 @@ async fn roles_deactivation_and_bot_tokens_work_from_the_command_line() {
         .await
         .unwrap();
     let me = ok_json(me).await;
-    assert_eq!(me["id"], bot["id"], "the token acts as the bot");
+    assert_eq!(me["id"], bot.json["id"], "the token acts as the bot");
 
     let out = confab(&app, &["user", "deactivate", "bot"], "").await;
     assert!(out.status.success(), "{}", stderr(&out));

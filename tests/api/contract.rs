@@ -14,7 +14,7 @@ async fn body_of(response: reqwest::Response, status: StatusCode) -> Value {
 #[tokio::test]
 async fn every_kind_of_json_error_carries_its_stable_code() {
     let app = spawn_app_with(&[("RATE_LIMIT_LOGIN_PER_MINUTE", "2")]).await;
-    let (owner, _) = app.user("owner").await;
+    let owner = app.user("owner").await;
     let cases = [
         (app.me(&new_client()).await, StatusCode::UNAUTHORIZED),
         (
@@ -47,6 +47,7 @@ async fn every_kind_of_json_error_carries_its_stable_code() {
         ),
         (
             owner
+                .client()
                 .post(app.url("/api/messages"))
                 .header("content-type", "application/json")
                 .body(vec![b' '; 2 * 1024 * 1024])
@@ -57,6 +58,7 @@ async fn every_kind_of_json_error_carries_its_stable_code() {
         ),
         (
             owner
+                .client()
                 .post(app.url("/api/messages"))
                 .header("content-type", "application/json")
                 .body("{\"threadId\": ")
@@ -101,14 +103,12 @@ async fn every_kind_of_json_error_carries_its_stable_code() {
 #[tokio::test]
 async fn add_and_remove_take_participant_ids_as_create_does() {
     let app = spawn_app().await;
-    let (ana, _) = app.user("ana").await;
-    let (_, bob) = app.user("bob").await;
-    let (_, cid) = app.user("cid").await;
-    let (_, dan) = app.user("dan").await;
-    let team = group(&app, &ana, "team", &[&bob]).await;
+    let [ana, bob_user, cid_user, dan_user] = app.users(["ana", "bob", "cid", "dan"]).await;
+    let team = ana.group("team", &[&bob_user]).await;
+    let (bob, cid, dan) = (&bob_user.json, &cid_user.json, &dan_user.json);
     let act = |body: Value| {
-        let (app, ana) = (&app, &ana);
-        async move { ok_json(post(app, ana, "/api/threads", body).await).await }
+        let ana = &ana;
+        async move { ok_json(ana.thread_action(body).await).await }
     };
     let added = act(json!({
         "action": "add", "threadId": team["id"], "participantIds": [cid["id"], dan["id"]]
@@ -134,12 +134,8 @@ async fn add_and_remove_take_participant_ids_as_create_does() {
     let gone = act(json!({"action": "remove", "threadId": team["id"], "userId": bob["id"]})).await;
     assert_eq!(gone["memberCount"], 2);
 
-    let nobody = post(
-        &app,
-        &ana,
-        "/api/threads",
-        json!({"action": "remove", "threadId": team["id"], "participantIds": []}),
-    )
-    .await;
+    let nobody = ana
+        .thread_action(json!({"action": "remove", "threadId": team["id"], "participantIds": []}))
+        .await;
     expect_error(nobody, StatusCode::UNPROCESSABLE_ENTITY).await;
 }

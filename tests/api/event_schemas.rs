@@ -60,14 +60,7 @@ fn assert_fits(kind: &str, data: &Value, schemas: &[(String, Value)]) {
 #[tokio::test]
 async fn every_event_kind_matches_its_schema() {
     let app = spawn_app().await;
-    let doc = ok_json(
-        app.client
-            .get(app.url("/api/openapi.json"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let doc = app.openapi().await;
     let schemas = schemas_by_kind(&doc);
     let kinds: BTreeSet<&str> = schemas.iter().map(|(k, _)| k.as_str()).collect();
     for kind in [
@@ -85,32 +78,25 @@ async fn every_event_kind_matches_its_schema() {
         assert!(kinds.contains(kind), "{kind} is not in StreamEvent");
     }
 
-    let (ana, _) = app.user("ana").await;
-    let (bob, bob_user) = app.user("bob").await;
-    let thread = dm(&app, &ana, &bob_user).await;
-    let mut bob_stream = Sse::open(&app, &bob, None).await;
-    let mut ana_stream = Sse::open(&app, &ana, None).await;
+    let [ana, bob] = app.users(["ana", "bob"]).await;
+    let bob_user = &bob.json;
+    let thread = ana.dm(&bob).await;
+    let mut bob_stream = bob.stream().await;
+    let mut ana_stream = ana.stream().await;
 
-    let m = send(&app, &ana, &thread, "hello").await;
+    let m = ana.send(&thread, "hello").await;
     let (_, data) = bob_stream.next_of("message.created").await;
     assert_fits("message.created", &data, &schemas);
 
-    post(&app, &ana, "/api/typing", json!({"threadId": thread["id"]})).await;
+    ana.typing(&thread).await;
     let (_, data) = bob_stream.next_of("typing").await;
     assert_fits("typing", &data, &schemas);
 
-    let edited = ana
-        .patch(app.url("/api/messages"))
-        .json(&json!({"messageId": m["id"], "content": "hello again"}))
-        .send()
-        .await
-        .unwrap();
-    ok_json(edited).await;
+    ok_json(ana.edit(&m, "hello again").await).await;
     let (_, data) = bob_stream.next_of("message.updated").await;
     assert_fits("message.updated", &data, &schemas);
 
-    let read = json!({"threadId": thread["id"], "messageId": m["id"]});
-    ok_json(post(&app, &bob, "/api/messages/read", read).await).await;
+    bob.mark_read_up_to(&thread, &m).await;
     let data = ana_stream
         .next_where("read", |d| d["userId"] == bob_user["id"])
         .await;
@@ -118,25 +104,19 @@ async fn every_event_kind_matches_its_schema() {
     let (_, data) = bob_stream.next_of("thread.updated").await;
     assert_fits("thread.updated", &data, &schemas);
 
-    let deleted = ana
-        .delete(app.url("/api/messages"))
-        .json(&json!({"messageId": m["id"]}))
-        .send()
-        .await
-        .unwrap();
-    assert!(deleted.status().is_success());
+    assert!(ana.delete(&m).await.status().is_success());
     let (_, data) = bob_stream.next_of("message.deleted").await;
     assert_fits("message.deleted", &data, &schemas);
 
-    let team = group(&app, &ana, "team", &[&bob_user]).await;
+    let team = ana.group("team", &[&bob]).await;
     let remove = json!({"action": "remove", "threadId": team["id"], "userId": bob_user["id"]});
-    ok_json(post(&app, &ana, "/api/threads", remove).await).await;
+    ok_json(ana.thread_action(remove).await).await;
     let data = bob_stream
         .next_where("thread.removed", |d| d["id"] == team["id"])
         .await;
     assert_fits("thread.removed", &data, &schemas);
 
-    let mut lost = Sse::open(&app, &bob, Some("garbage")).await;
+    let mut lost = bob.stream_after("garbage").await;
     let (_, data) = lost.next_of("reset").await;
     assert_fits("reset", &data, &schemas);
 }

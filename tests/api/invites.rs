@@ -26,7 +26,7 @@ async fn submit(app: &TestApp, client: &Client, path: &str, form: &[(&str, &str)
 #[tokio::test]
 async fn an_invite_link_registers_one_account_while_registration_is_closed() {
     let app = spawn_app_with(&[("REGISTRATION", "closed")]).await;
-    let (owner, _) = app.user("owner").await;
+    let owner = app.user("owner").await;
     let refused = app
         .register_with(
             &new_client(),
@@ -35,9 +35,9 @@ async fn an_invite_link_registers_one_account_while_registration_is_closed() {
         .await;
     expect_error(refused, StatusCode::FORBIDDEN).await;
 
-    let csrf = app.csrf(&owner, "/admin").await;
-    let r = app
-        .post_htmx(&owner, "/admin/invites", &[("csrf_token", &csrf)])
+    let csrf = owner.csrf("/admin").await;
+    let r = owner
+        .post_htmx("/admin/invites", &[("csrf_token", &csrf)])
         .await;
     assert_eq!(r.status(), StatusCode::OK);
     let invite = link_in(&r.text().await.unwrap(), "/invite/");
@@ -78,14 +78,12 @@ async fn an_invite_link_registers_one_account_while_registration_is_closed() {
 #[tokio::test]
 async fn a_reset_link_sets_a_new_password_once() {
     let app = spawn_app().await;
-    let (owner, _) = app.user("owner").await;
-    let (bob, bob_user) = app.user("bob").await;
-    let id = bob_user["id"].as_str().unwrap();
-    let csrf = app.csrf(&owner, "/admin").await;
+    let [owner, bob] = app.users(["owner", "bob"]).await;
+    let id = bob.id.as_str();
+    let csrf = owner.csrf("/admin").await;
     // Without JavaScript the whole page comes back with the link on it.
-    let r = app
+    let r = owner
         .post_form(
-            &owner,
             &format!("/admin/users/{id}/reset-link"),
             &[("csrf_token", &csrf)],
         )
@@ -104,7 +102,7 @@ async fn a_reset_link_sets_a_new_password_once() {
         submit(&app, &anyone, &reset, &strong).await,
         StatusCode::SEE_OTHER
     );
-    expect_error(app.me(&bob).await, StatusCode::UNAUTHORIZED).await;
+    expect_error(bob.me().await, StatusCode::UNAUTHORIZED).await;
     expect_error(
         app.login(&new_client(), "bob", PASSWORD).await,
         StatusCode::UNAUTHORIZED,
@@ -119,26 +117,24 @@ async fn a_reset_link_sets_a_new_password_once() {
 #[tokio::test]
 async fn expired_links_and_non_admins_are_refused() {
     let app = spawn_app().await;
-    let (owner, owner_user) = app.user("owner").await;
-    let (member, _) = app.user("member").await;
-    let csrf = app.csrf(&member, "/settings").await;
-    let r = app
-        .post_form(&member, "/admin/invites", &[("csrf_token", &csrf)])
+    let [owner, member] = app.users(["owner", "member"]).await;
+    let csrf = member.csrf("/settings").await;
+    let r = member
+        .post_form("/admin/invites", &[("csrf_token", &csrf)])
         .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    let owner_id = owner_user["id"].as_str().unwrap();
-    let r = app
+    let owner_id = owner.id.as_str();
+    let r = member
         .post_form(
-            &member,
             &format!("/admin/users/{owner_id}/reset-link"),
             &[("csrf_token", &csrf)],
         )
         .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 
-    let csrf = app.csrf(&owner, "/admin").await;
-    let r = app
-        .post_htmx(&owner, "/admin/invites", &[("csrf_token", &csrf)])
+    let csrf = owner.csrf("/admin").await;
+    let r = owner
+        .post_htmx("/admin/invites", &[("csrf_token", &csrf)])
         .await;
     let invite = link_in(&r.text().await.unwrap(), "/invite/");
     use sea_orm::{ConnectionTrait, Database};

@@ -235,11 +235,10 @@ async fn the_binary_logs_one_access_line_per_request_and_each_server_error_once(
 async fn the_grafana_dashboard_queries_only_metrics_the_server_exports() {
     let app = spawn_app().await;
     // Exercise every metric: a request, a message written, an event delivered to a stream.
-    let (alice, _) = app.user("alice").await;
-    let (bob, bob_user) = app.user("bob").await;
-    let thread = dm(&app, &alice, &bob_user).await;
-    let mut stream = Sse::open(&app, &bob, None).await;
-    send(&app, &alice, &thread, "hello").await;
+    let [alice, bob] = app.users(["alice", "bob"]).await;
+    let thread = alice.dm(&bob).await;
+    let mut stream = bob.stream().await;
+    alice.send(&thread, "hello").await;
     stream.next_of("message.created").await;
     let text = scrape(&app).await;
     let exported: Vec<&str> = text
