@@ -82,7 +82,15 @@ async fn the_login_form_rejects_a_wrong_password_then_accepts_the_right_one() {
 async fn login_never_redirects_off_site() {
     let app = spawn_app().await;
     app.user("ana").await;
-    for next in ["//evil.example", "https://evil.example/", "/\\evil.example"] {
+    for next in [
+        "//evil.example",
+        "https://evil.example/",
+        "/\\evil.example",
+        "/\t/evil.example",
+        "/\n/evil.example",
+        "/.//evil.example",
+        "/./\\evil.example",
+    ] {
         let client = new_client();
         let r = app
             .submit_form(

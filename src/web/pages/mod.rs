@@ -62,14 +62,72 @@ impl FromRequestParts<AppState> for PageCtx {
     }
 }
 
-/// A relative path to return to after logging in; anything else becomes `/chats`.
+/// A path on this site to return to after logging in; anything else becomes `/chats`.
+///
+/// `next` is resolved the way a browser resolves a `Location` (tabs and newlines dropped,
+/// `\` read as `/`, dot segments applied) against a stand-in origin, and kept only if the
+/// result is still on that origin; what is returned is the normalised path, query and
+/// fragment, so what the browser follows is exactly what was checked.
 pub fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
-        _ => "/chats".to_owned(),
+    const FALLBACK: &str = "/chats";
+    // A stand-in origin: `.invalid` can never be a real site, so nothing else matches it.
+    let base = url::Url::parse("https://confab.invalid/").expect("a constant URL");
+    let Some(next) = next.filter(|n| n.trim_start().starts_with('/')) else {
+        return FALLBACK.to_owned();
+    };
+    let Ok(resolved) = base.join(next) else {
+        return FALLBACK.to_owned();
+    };
+    if resolved.origin() != base.origin() || resolved.path().starts_with("//") {
+        return FALLBACK.to_owned();
     }
+    let mut out = resolved.path().to_owned();
+    if let Some(q) = resolved.query() {
+        out.push('?');
+        out.push_str(q);
+    }
+    if let Some(f) = resolved.fragment() {
+        out.push('#');
+        out.push_str(f);
+    }
+    out
 }
 
 pub async fn home(user: Option<CurrentUser>) -> Redirect {
     Redirect::to(if user.is_some() { "/chats" } else { "/login" })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_leads_only_to_paths_on_this_site() {
+        for (given, used) in [
+            ("/chats/123?x=1#m", "/chats/123?x=1#m"),
+            ("/settings", "/settings"),
+            ("/a/../settings", "/settings"),
+            ("/%2F%2Fevil.com", "/%2F%2Fevil.com"),
+            ("/%09/evil.com", "/%09/evil.com"),
+            ("//evil.com", "/chats"),
+            ("/\t/evil.com", "/chats"),
+            ("/\n/evil.com", "/chats"),
+            ("/\r\n/evil.com", "/chats"),
+            ("/\\evil.com", "/chats"),
+            ("\\/evil.com", "/chats"),
+            ("/\\/evil.com", "/chats"),
+            ("/./\\evil.com", "/chats"),
+            ("/.//evil.com", "/chats"),
+            ("https://evil.com", "/chats"),
+            ("https:evil.com", "/chats"),
+            ("http://confab.invalid@evil.com/", "/chats"),
+            ("javascript:alert(1)", "/chats"),
+            (" //evil.com", "/chats"),
+            ("evil.com", "/chats"),
+            ("", "/chats"),
+        ] {
+            assert_eq!(safe_next(Some(given)), used, "next={given:?}");
+        }
+        assert_eq!(safe_next(None), "/chats");
+    }
 }
