@@ -4,14 +4,15 @@
 use std::net::{IpAddr, SocketAddr};
 
 use axum::{
+    body::Bytes,
     extract::{
-        ConnectInfo, FromRequest, FromRequestParts,
-        rejection::{FormRejection, JsonRejection, PathRejection, QueryRejection},
+        ConnectInfo, FromRequest, FromRequestParts, Request,
+        rejection::{FormRejection, PathRejection, QueryRejection},
     },
-    http::{StatusCode, request::Parts},
+    http::{HeaderMap, StatusCode, header, request::Parts},
     response::{IntoResponse, Response},
 };
-use serde::Serialize;
+use serde::{Serialize, de::DeserializeOwned};
 
 use crate::{error::AppError, web::AppState};
 
@@ -27,20 +28,59 @@ fn from_status(status: StatusCode, message: String) -> AppError {
 }
 
 /// A JSON body (`Content-Type: application/json`), or a JSON response.
-#[derive(Debug, Clone, Copy, Default, FromRequest)]
-#[from_request(via(axum::Json), rejection(AppError))]
+///
+/// A body that is not JSON at all (cut short, a syntax error) is a 400 saying where it
+/// breaks; JSON of the wrong shape (a missing or unknown field, a wrong type) is a 422.
+/// The syntax is checked on its own first, so a cut-short body is never reported as a
+/// problem with a field it happened to name.
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Json<T>(pub T);
 
-impl From<JsonRejection> for AppError {
-    fn from(rejection: JsonRejection) -> Self {
-        let message = match &rejection {
-            JsonRejection::MissingJsonContentType(_) => {
-                "expected a JSON body with Content-Type: application/json".to_owned()
-            }
-            other => other.body_text(),
-        };
-        from_status(rejection.status(), message)
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        if !is_json(req.headers()) {
+            return Err(AppError::UnsupportedMediaType(
+                "expected a JSON body with Content-Type: application/json".into(),
+            ));
+        }
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|r| from_status(r.status(), r.body_text()))?;
+        Self::from_bytes(&bytes)
     }
+}
+
+impl<T: DeserializeOwned> Json<T> {
+    /// Parses a JSON body: 400 for broken JSON, 422 for the wrong shape.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, AppError> {
+        if let Err(err) = serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+            return Err(AppError::BadRequest(format!(
+                "the body is not valid JSON: {err}"
+            )));
+        }
+        serde_json::from_slice(bytes)
+            .map(Self)
+            .map_err(|err| AppError::Validation(format!("the JSON body does not fit: {err}")))
+    }
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 impl<T: Serialize> IntoResponse for Json<T> {

@@ -6,6 +6,7 @@ mod helpers;
 mod access_api;
 mod accounts;
 mod admin;
+mod bad_input;
 mod bad_input_api;
 mod blocks_hold;
 mod browser;
