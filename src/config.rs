@@ -82,6 +82,8 @@ pub struct Config {
     pub header_read_timeout: Duration,
     /// Database connection pool size.
     pub db_pool_size: u32,
+    /// How long a request waits for a database connection before answering 503.
+    pub db_acquire_timeout: Duration,
     /// Events a stream may have queued before it counts as fallen behind and is closed.
     pub stream_queue: usize,
     /// A resume further behind than this many events gets a `reset` instead of a replay.
@@ -176,6 +178,9 @@ impl Config {
             trust_proxy: matches!(var("TRUST_PROXY").as_deref(), Some("1" | "true" | "on")),
             header_read_timeout: Duration::from_secs(parse_num("HEADER_READ_TIMEOUT_SECS", 10)?),
             db_pool_size: parse_num("DB_POOL_SIZE", 20)?.max(2) as u32,
+            db_acquire_timeout: Duration::from_millis(
+                parse_num("DB_ACQUIRE_TIMEOUT_MS", 3000)?.max(100),
+            ),
             stream_queue: parse_num("STREAM_QUEUE", 1024)?.max(8) as usize,
             replay_max_events: parse_num("REPLAY_MAX_EVENTS", 100_000)?.max(1),
             event_poll: Duration::from_millis(parse_num("EVENT_POLL_MS", 250)?.max(10)),

@@ -19,8 +19,8 @@ pub async fn connect_and_migrate(config: &Config) -> anyhow::Result<DatabaseConn
     options
         .max_connections(config.db_pool_size)
         .min_connections(1)
-        .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(10))
+        .connect_timeout(config.db_acquire_timeout)
+        .acquire_timeout(config.db_acquire_timeout)
         .sqlx_logging(false);
     migrate(url).await?;
     Database::connect(options)

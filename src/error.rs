@@ -36,6 +36,10 @@ pub enum AppError {
     RateLimited { retry_after: Duration },
     #[error("the server is shutting down or not ready")]
     Unavailable,
+    /// The database did not answer (refused, timed out, connection lost): a 503 with
+    /// `Retry-After`, and the pool reconnects by itself once it is back.
+    #[error("the database is not answering; try again in a few seconds")]
+    DatabaseUnavailable,
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
@@ -72,6 +76,7 @@ impl AppError {
             Self::Validation(_) => ErrorCode::Validation,
             Self::RateLimited { .. } => ErrorCode::RateLimited,
             Self::Unavailable => ErrorCode::Unavailable,
+            Self::DatabaseUnavailable => ErrorCode::DatabaseUnavailable,
             Self::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -87,8 +92,20 @@ impl AppError {
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable | Self::DatabaseUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// An internal error whose cause is the database not answering becomes
+    /// [`AppError::DatabaseUnavailable`], wherever on the way it was wrapped.
+    fn classified(self) -> Self {
+        match self {
+            Self::Internal(err) if crate::db_errors::unavailable_in(&err) => {
+                tracing::warn!(error = %format!("{err:#}"), "the database is not answering");
+                Self::DatabaseUnavailable
+            }
+            other => other,
         }
     }
 }
@@ -104,8 +121,16 @@ macro_rules! internal_from {
     };
 }
 
+/// How long a client is asked to wait when the database is away.
+const DATABASE_RETRY_AFTER_SECS: u64 = 5;
+
+impl From<sea_orm::DbErr> for AppError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        Self::Internal(err.into()).classified()
+    }
+}
+
 internal_from!(
-    sea_orm::DbErr,
     askama::Error,
     serde_json::Error,
     tower_sessions::session::Error,
@@ -144,6 +169,8 @@ pub enum ErrorCode {
     RateLimited,
     /// Shutting down or not ready; retry later.
     Unavailable,
+    /// The database is not answering; retry after `Retry-After` seconds.
+    DatabaseUnavailable,
     /// A server error (logged with the request id).
     Internal,
 }
@@ -181,21 +208,27 @@ pub struct ErrorInfo {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        let status = self.status();
-        let details = match &self {
+        let this = self.classified();
+        let status = this.status();
+        let details = match &this {
             Self::Internal(err) => Some(format!("{err:#}")),
             _ => None,
         };
         let mut response = status.into_response();
-        if let Self::RateLimited { retry_after } = &self {
+        let retry_after = match &this {
+            Self::RateLimited { retry_after } => Some(*retry_after),
+            Self::DatabaseUnavailable => Some(Duration::from_secs(DATABASE_RETRY_AFTER_SECS)),
+            _ => None,
+        };
+        if let Some(retry_after) = retry_after {
             let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
         }
         response.extensions_mut().insert(ErrorInfo {
-            message: self.to_string(),
-            code: self.code(),
+            message: this.to_string(),
+            code: this.code(),
             details,
         });
         response

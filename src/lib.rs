@@ -28,6 +28,7 @@ pub mod chat;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod db_errors;
 pub mod entities;
 pub mod error;
 pub mod eventlog;

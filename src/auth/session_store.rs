@@ -65,7 +65,12 @@ impl PgSessionStore {
 }
 
 fn backend(err: sea_orm::DbErr) -> session_store::Error {
-    session_store::Error::Backend(err.to_string())
+    let marker = if crate::db_errors::is_unavailable(&err) {
+        crate::db_errors::SESSION_STORE_MARKER
+    } else {
+        ""
+    };
+    session_store::Error::Backend(format!("{marker}{err}"))
 }
 
 #[async_trait::async_trait]
@@ -142,7 +147,12 @@ impl SessionStore for PgSessionStore {
         if let Some(user) = owner {
             eventlog::revoke(&txn, user, Revocation::Session(super::session_digest(id)))
                 .await
-                .map_err(|e| session_store::Error::Backend(e.to_string()))?;
+                .map_err(|e| match e {
+                    crate::error::AppError::DatabaseUnavailable => session_store::Error::Backend(
+                        format!("{}{e}", crate::db_errors::SESSION_STORE_MARKER),
+                    ),
+                    e => session_store::Error::Backend(e.to_string()),
+                })?;
         }
         txn.commit().await.map_err(backend)?;
         Ok(())

@@ -2,7 +2,10 @@
 //! help text; `METRICS_TOKEN` guards them), and per request: its span, its counters keyed
 //! by the matched route, and its access line with the request id.
 
-use std::{sync::OnceLock, time::Instant};
+use std::{
+    sync::OnceLock,
+    time::{Duration, Instant},
+};
 
 use axum::{
     extract::{MatchedPath, Request, State},
@@ -98,17 +101,19 @@ pub async fn healthz() -> &'static str {
     "ok"
 }
 
-/// Ready when the database answers and the server is not shutting down.
+/// How long readiness waits for the database before saying 503.
+const READY_WITHIN: Duration = Duration::from_millis(800);
+
+/// Ready when the database answers (within [`READY_WITHIN`], on a connection checked just
+/// now) and the server is not shutting down.
 pub async fn readyz(State(state): State<AppState>) -> Result<&'static str, AppError> {
     if state.shutdown.is_cancelled() {
         return Err(AppError::Unavailable);
     }
-    state
-        .db
-        .execute_unprepared("SELECT 1")
-        .await
-        .map_err(|_| AppError::Unavailable)?;
-    Ok("ready")
+    match tokio::time::timeout(READY_WITHIN, state.db.execute_unprepared("SELECT 1")).await {
+        Ok(Ok(_)) => Ok("ready"),
+        Ok(Err(_)) | Err(_) => Err(AppError::DatabaseUnavailable),
+    }
 }
 
 /// The Prometheus text format. With `METRICS_TOKEN` set, only for that bearer token.

@@ -11,8 +11,12 @@ mod bad_input_api;
 mod blocks_hold;
 mod browser;
 mod chat_pages;
+<<<<<<< HEAD
 mod cli;
 mod contract;
+=======
+mod database_away;
+>>>>>>> 5ea2f65 (Issue 15 reliability, database away: connection errors map to one 503 AppError (Retry-After, code database_unavailable), /readyz answers within a second, DB_ACQUIRE_TIMEOUT_MS; tested on a private PostgreSQL stopped and started mid-test)
 mod event_log;
 mod event_schemas;
 mod group_pages;
@@ -27,6 +31,7 @@ mod ops;
 mod page_access;
 mod page_stream;
 mod pages;
+mod private_pg;
 mod reactions_reads_api;
 mod redaction;
 mod revocation;
