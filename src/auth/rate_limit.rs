@@ -1,8 +1,23 @@
-//! In-memory rate limiters (per instance): logins per IP and per account, registrations per
-//! IP, messages, edits and reactions per user, and people put in groups per user.
-//! `RATE_LIMITS=off` lifts them all.
+//! In-memory rate limiters (per instance): failed logins, registrations per IP, messages,
+//! edits and reactions per user, and people put in groups per user. `RATE_LIMITS=off`
+//! lifts them all. Per-IP limits key IPv6 by its /64 (one subscriber usually holds a
+//! whole /64).
+//!
+//! Logins count failures only, never correct passwords, with back-off ([`FailureCounter`]):
+//! `login_per_minute` failures per client address and account, 3× that per client address,
+//! and 3× that per account from everywhere. The account-wide budget, which someone else
+//! can spend, does not hold back an address this account has logged in from before on
+//! this instance, so others' guessing cannot lock a person out of their usual devices.
 
-use std::{hash::Hash, net::IpAddr, num::NonZeroU32, time::Duration};
+use std::{
+    collections::{HashMap, VecDeque},
+    future::Future,
+    hash::Hash,
+    net::IpAddr,
+    num::NonZeroU32,
+    sync::Mutex,
+    time::Duration,
+};
 
 use governor::{
     DefaultKeyedRateLimiter, Quota, RateLimiter,
@@ -10,12 +25,19 @@ use governor::{
 };
 use uuid::Uuid;
 
+use super::failures::FailureCounter;
 use crate::{config::RateLimits, error::AppError};
+
+/// Addresses remembered per account as known for logging in.
+const KNOWN_ADDRESSES: usize = 16;
 
 pub struct Limiters {
     enabled: bool,
-    login_ip: DefaultKeyedRateLimiter<IpAddr>,
-    login_account: DefaultKeyedRateLimiter<String>,
+    login_pair: FailureCounter<(IpAddr, String)>,
+    login_ip: FailureCounter<IpAddr>,
+    login_account: FailureCounter<String>,
+    /// Per account, the addresses it logged in from (newest last).
+    known: Mutex<HashMap<String, VecDeque<IpAddr>>>,
     register_ip: DefaultKeyedRateLimiter<IpAddr>,
     messages: DefaultKeyedRateLimiter<Uuid>,
     changes: DefaultKeyedRateLimiter<Uuid>,
@@ -46,8 +68,10 @@ impl Limiters {
         let per_minute = |n| Quota::per_minute(nz(n));
         Self {
             enabled: config.enabled,
-            login_ip: RateLimiter::keyed(per_minute(config.login_per_minute * 3)),
-            login_account: RateLimiter::keyed(per_minute(config.login_per_minute)),
+            login_pair: FailureCounter::new(config.login_per_minute, LOGIN_WINDOW),
+            login_ip: FailureCounter::new(config.login_per_minute * 3, LOGIN_WINDOW),
+            login_account: FailureCounter::new(config.login_per_minute * 3, LOGIN_WINDOW),
+            known: Mutex::new(HashMap::new()),
             register_ip: RateLimiter::keyed(Quota::per_hour(nz(config.register_per_hour))),
             messages: RateLimiter::keyed(per_minute(config.messages_per_minute)),
             changes: RateLimiter::keyed(per_minute(config.changes_per_minute)),
@@ -55,18 +79,66 @@ impl Limiters {
         }
     }
 
-    /// One login attempt from `ip` for `username`.
-    pub fn login(&self, ip: IpAddr, username: &str) -> Result<(), AppError> {
-        check(self.enabled, &self.login_ip, &ip)?;
-        check(
-            self.enabled,
-            &self.login_account,
-            &username.trim().to_lowercase(),
-        )
+    /// Runs `attempt` (checking `username`'s password) for a login from `ip`, unless too
+    /// many failures came before; records whether it failed.
+    pub async fn login<T>(
+        &self,
+        ip: IpAddr,
+        username: &str,
+        attempt: impl Future<Output = Result<T, AppError>>,
+    ) -> Result<T, AppError> {
+        if !self.enabled {
+            return attempt.await;
+        }
+        let ip = ip_key(ip);
+        let account = username.trim().to_lowercase();
+        let pair = (ip, account.clone());
+        let known = self.is_known(&account, ip);
+        let blocked = [
+            self.login_pair.blocked_for(&pair),
+            self.login_ip.blocked_for(&ip),
+            if known {
+                None
+            } else {
+                self.login_account.blocked_for(&account)
+            },
+        ];
+        if let Some(retry_after) = blocked.into_iter().flatten().max() {
+            return Err(AppError::RateLimited { retry_after });
+        }
+        let outcome = attempt.await;
+        match &outcome {
+            Ok(_) => {
+                self.login_pair.reset(&pair);
+                self.remember(account, ip);
+            }
+            Err(AppError::Unauthenticated(_)) => {
+                self.login_pair.failed(&pair);
+                self.login_ip.failed(&ip);
+                self.login_account.failed(&account);
+            }
+            Err(_) => {}
+        }
+        outcome
+    }
+
+    fn is_known(&self, account: &str, ip: IpAddr) -> bool {
+        let known = self.known.lock().unwrap_or_else(|e| e.into_inner());
+        known.get(account).is_some_and(|ips| ips.contains(&ip))
+    }
+
+    fn remember(&self, account: String, ip: IpAddr) {
+        let mut known = self.known.lock().unwrap_or_else(|e| e.into_inner());
+        let ips = known.entry(account).or_default();
+        ips.retain(|k| *k != ip);
+        ips.push_back(ip);
+        if ips.len() > KNOWN_ADDRESSES {
+            ips.pop_front();
+        }
     }
 
     pub fn register(&self, ip: IpAddr) -> Result<(), AppError> {
-        check(self.enabled, &self.register_ip, &ip)
+        check(self.enabled, &self.register_ip, &ip_key(ip))
     }
 
     pub fn send_message(&self, user: Uuid) -> Result<(), AppError> {
@@ -98,8 +170,9 @@ impl Limiters {
 
     /// Forgets keys whose budget is full again, so memory stays bounded.
     pub fn shrink(&self) {
-        self.login_ip.retain_recent();
-        self.login_account.retain_recent();
+        self.login_pair.shrink();
+        self.login_ip.shrink();
+        self.login_account.shrink();
         self.register_ip.retain_recent();
         self.messages.retain_recent();
         self.changes.retain_recent();
@@ -107,5 +180,38 @@ impl Limiters {
     }
 }
 
+/// The window failed logins are counted in.
+const LOGIN_WINDOW: Duration = Duration::from_secs(60);
+
+/// The key of a client address for per-IP limits: IPv6 by its /64 (an IPv4-mapped address
+/// as the IPv4 address).
+pub fn ip_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let prefix = u128::from(v6) & !((1u128 << 64) - 1);
+                IpAddr::V6(prefix.into())
+            }
+        },
+    }
+}
+
 /// How often [`Limiters::shrink`] runs.
 pub const SHRINK_EVERY: Duration = Duration::from_secs(60);
+
+#[cfg(test)]
+mod tests {
+    use super::ip_key;
+
+    #[test]
+    fn ipv6_addresses_are_limited_by_their_64_prefix() {
+        let key = |s: &str| ip_key(s.parse().unwrap()).to_string();
+        assert_eq!(key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::");
+        assert_eq!(key("2001:db8:1:2:ffff:ffff:ffff:ffff"), "2001:db8:1:2::");
+        assert_ne!(key("2001:db8:1:3::1"), key("2001:db8:1:2::1"));
+        assert_eq!(key("::ffff:192.0.2.7"), "192.0.2.7");
+        assert_eq!(key("192.0.2.7"), "192.0.2.7");
+    }
+}

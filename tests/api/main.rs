@@ -24,6 +24,7 @@ mod invites;
 mod limits;
 mod live;
 mod loadgen;
+mod login_limits;
 mod message_pages;
 mod messages_api;
 mod observability;

@@ -65,8 +65,8 @@ pub async fn login(
     session: Session,
     Json(body): Json<LoginBody>,
 ) -> Result<Json<UserView>> {
-    state.limiters.login(ip, &body.username)?;
-    let user = accounts::authenticate(&state.db, &body.username, &body.password).await?;
+    let attempt = accounts::authenticate(&state.db, &body.username, &body.password);
+    let user = state.limiters.login(ip, &body.username, attempt).await?;
     auth::start_session(&session, user.id).await?;
     Ok(Json(UserView::new(&user)))
 }

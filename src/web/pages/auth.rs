@@ -80,11 +80,8 @@ pub async fn login(
     Form(form): Form<LoginForm>,
 ) -> Result<Response> {
     let next = safe_next(form.next.as_deref());
-    let attempt = async {
-        state.limiters.login(ip, &form.username)?;
-        accounts::authenticate(&state.db, &form.username, &form.password).await
-    };
-    match attempt.await {
+    let attempt = accounts::authenticate(&state.db, &form.username, &form.password);
+    match state.limiters.login(ip, &form.username, attempt).await {
         Ok(user) => {
             auth::start_session(&session, user.id).await?;
             Ok(Redirect::to(&next).into_response())
