@@ -192,11 +192,19 @@ impl Config {
         })
     }
 
-    /// Whether cookies must be marked `Secure` (served over https).
+    /// Whether the site is served over https (`PUBLIC_URL`'s scheme, in any case): cookies
+    /// are `Secure` and responses carry HSTS.
     pub fn secure_cookies(&self) -> bool {
         self.public_url
             .as_deref()
-            .is_some_and(|u| u.starts_with("https://"))
+            .and_then(|u| url::Url::parse(u).ok())
+            .is_some_and(|u| u.scheme() == "https")
+    }
+
+    /// `PUBLIC_URL`'s origin (`https://chat.example.com`), if it is set.
+    pub fn public_origin(&self) -> Option<String> {
+        let url = url::Url::parse(self.public_url.as_deref()?).ok()?;
+        Some(url.origin().ascii_serialization())
     }
 
     pub fn is_development(&self) -> bool {
@@ -252,6 +260,21 @@ mod tests {
         assert_eq!(
             config.public_url.as_deref(),
             Some("https://chat.example.com")
+        );
+    }
+
+    #[test]
+    fn the_scheme_of_public_url_counts_in_any_case() {
+        let config = from(&[("PUBLIC_URL", "HTTPS://Chat.Example.com/")]).unwrap();
+        assert!(config.secure_cookies(), "HTTPS:// is https");
+        assert_eq!(
+            config.public_origin().as_deref(),
+            Some("https://chat.example.com")
+        );
+        assert!(
+            !from(&[("PUBLIC_URL", "HTTP://chat.example.com")])
+                .unwrap()
+                .secure_cookies()
         );
     }
 }

@@ -20,7 +20,7 @@ pub use self::admin::{AdminChange, admin_target, admin_update, operator_update};
 use self::fields::{DisplayName, Email, Password, Username};
 pub use self::view::{Status, UserView};
 use crate::{
-    auth::{password, session_store::PgSessionStore},
+    auth::{password, session_store::PgSessionStore, tokens},
     config::Registration,
     entities::users::{self, SystemRole},
     error::{AppError, Result},
@@ -48,6 +48,11 @@ pub async fn register(
     registration: Registration,
     welcome: impl AsyncFnOnce(&DatabaseTransaction, &User) -> Result<()>,
 ) -> Result<User> {
+    // Refuse before hashing: a closed server spends no argon2 on strangers. (The check is
+    // repeated under the lock below, where the very first account is decided.)
+    if registration == Registration::Closed && users::Entity::find().count(db).await? > 0 {
+        return Err(AppError::forbidden("registration is closed on this server"));
+    }
     let hash = password::hash(new.password.into_inner()).await?;
     let txn = db.begin().await?;
     txn.execute_unprepared(&format!(
@@ -134,6 +139,7 @@ pub async fn authenticate(db: &DatabaseConnection, username: &str, pass: &str) -
     let ok = password::verify(
         pass.to_owned(),
         user.as_ref().map(|u| u.password_hash.clone()),
+        password::Budget::Login,
     )
     .await?;
     match user {
@@ -145,8 +151,9 @@ pub async fn authenticate(db: &DatabaseConnection, username: &str, pass: &str) -
     }
 }
 
-/// Changes the password after checking the current one, and ends the user's other
-/// sessions (`keep` is the caller's own session, if it is one).
+/// Changes the password after checking the current one, ends the user's other sessions
+/// (`keep` is the caller's own session, if it is one) and revokes their API tokens: a
+/// password change is how someone locks out whoever else holds their credentials.
 pub async fn change_password(
     db: &DatabaseConnection,
     user: &User,
@@ -154,8 +161,9 @@ pub async fn change_password(
     new: Password,
     keep: Option<&SessionId>,
 ) -> Result<()> {
-    if !password::verify(current.to_owned(), Some(user.password_hash.clone())).await? {
-        return Err(AppError::validation("current password is wrong"));
+    let stored = Some(user.password_hash.clone());
+    if !password::verify(current.to_owned(), stored, password::Budget::Account).await? {
+        return Err(AppError::validation(WRONG_CURRENT_PASSWORD));
     }
     set_password(db, user.id, new, keep).await
 }
@@ -178,8 +186,12 @@ pub async fn set_password(
     .update(db)
     .await?;
     PgSessionStore::delete_user_sessions(db, user, keep).await?;
+    tokens::revoke_all(db, user).await?;
     Ok(())
 }
+
+/// What a password change answers when the current password given is wrong.
+pub const WRONG_CURRENT_PASSWORD: &str = "current password is wrong";
 
 pub async fn update_profile(
     db: &DatabaseConnection,

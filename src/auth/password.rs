@@ -1,4 +1,5 @@
-//! argon2id password hashing, off the async threads.
+//! argon2id password hashing, off the async threads, in two queues: logins have a budget
+//! of their own, so a flood of registrations or password changes cannot stall them.
 
 use std::sync::LazyLock;
 
@@ -18,13 +19,39 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
         .to_string()
 });
 
-/// argon2 takes 19 MiB and a core per hash: more at once than there are cores only
-/// queues them in memory (and leaves the allocator holding that memory afterwards).
-static HASHING: LazyLock<Semaphore> =
-    LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())));
+/// Which queue an argon2 computation waits in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Budget {
+    /// Checking a password to log in.
+    Login,
+    /// Everything else: registering, checking the current password to change it, hashing
+    /// a new one.
+    Account,
+}
 
+/// argon2 takes 19 MiB and a core per hash: more at once than there are cores only
+/// queues them in memory (and leaves the allocator holding that memory afterwards). Each
+/// budget gets as many as there are cores.
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+static LOGINS: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(cores()));
+static ACCOUNTS: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(cores()));
+
+/// The queue of `budget` (public so tests can fill one and watch the other).
+pub fn queue(budget: Budget) -> &'static Semaphore {
+    match budget {
+        Budget::Login => &LOGINS,
+        Budget::Account => &ACCOUNTS,
+    }
+}
+
+/// Hashes a new password (the [`Budget::Account`] queue).
 pub async fn hash(password: String) -> anyhow::Result<String> {
-    let _permit = HASHING.acquire().await.context("hashing queue closed")?;
+    let _permit = queue(Budget::Account)
+        .acquire()
+        .await
+        .context("hashing queue closed")?;
     tokio::task::spawn_blocking(move || {
         Argon2::default()
             .hash_password(password.as_bytes())
@@ -36,8 +63,15 @@ pub async fn hash(password: String) -> anyhow::Result<String> {
 }
 
 /// Checks `password` against `stored` (or against a dummy hash when there is no account).
-pub async fn verify(password: String, stored: Option<String>) -> anyhow::Result<bool> {
-    let _permit = HASHING.acquire().await.context("hashing queue closed")?;
+pub async fn verify(
+    password: String,
+    stored: Option<String>,
+    budget: Budget,
+) -> anyhow::Result<bool> {
+    let _permit = queue(budget)
+        .acquire()
+        .await
+        .context("hashing queue closed")?;
     tokio::task::spawn_blocking(move || {
         let known = stored.is_some();
         let stored = stored.unwrap_or_else(|| DUMMY_HASH.clone());
@@ -54,4 +88,30 @@ pub async fn verify(password: String, stored: Option<String>) -> anyhow::Result<
 /// Computes the dummy hash now, so the first failed login is not slower than later ones.
 pub fn warm_up() {
     LazyLock::force(&DUMMY_HASH);
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn logins_are_checked_while_the_account_queue_is_full() {
+        let stored = Argon2::default()
+            .hash_password(b"pw")
+            .expect("hashing")
+            .to_string();
+        let full = queue(Budget::Account)
+            .acquire_many(cores() as u32)
+            .await
+            .unwrap();
+        let checked = tokio::time::timeout(
+            Duration::from_secs(10),
+            verify("pw".into(), Some(stored), Budget::Login),
+        )
+        .await;
+        drop(full);
+        assert!(checked.expect("a login is not held up").unwrap());
+    }
 }

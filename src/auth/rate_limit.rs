@@ -36,6 +36,8 @@ pub struct Limiters {
     login_pair: FailureCounter<(IpAddr, String)>,
     login_ip: FailureCounter<IpAddr>,
     login_account: FailureCounter<String>,
+    /// Wrong current passwords given to change a password, per user.
+    password_check: FailureCounter<Uuid>,
     /// Per account, the addresses it logged in from (newest last).
     known: Mutex<HashMap<String, VecDeque<IpAddr>>>,
     register_ip: DefaultKeyedRateLimiter<IpAddr>,
@@ -71,6 +73,7 @@ impl Limiters {
             login_pair: FailureCounter::new(config.login_per_minute, LOGIN_WINDOW),
             login_ip: FailureCounter::new(config.login_per_minute * 3, LOGIN_WINDOW),
             login_account: FailureCounter::new(config.login_per_minute * 3, LOGIN_WINDOW),
+            password_check: FailureCounter::new(config.login_per_minute, LOGIN_WINDOW),
             known: Mutex::new(HashMap::new()),
             register_ip: RateLimiter::keyed(Quota::per_hour(nz(config.register_per_hour))),
             messages: RateLimiter::keyed(per_minute(config.messages_per_minute)),
@@ -117,6 +120,31 @@ impl Limiters {
                 self.login_ip.failed(&ip);
                 self.login_account.failed(&account);
             }
+            Err(_) => {}
+        }
+        outcome
+    }
+
+    /// Runs `change` (a password change, which checks the current password) for `user`,
+    /// unless too many wrong current passwords came before: the same failure budget and
+    /// back-off as logins, so a stolen session cannot guess the password.
+    pub async fn password_check<T>(
+        &self,
+        user: Uuid,
+        change: impl Future<Output = Result<T, AppError>>,
+    ) -> Result<T, AppError> {
+        if !self.enabled {
+            return change.await;
+        }
+        if let Some(retry_after) = self.password_check.blocked_for(&user) {
+            return Err(AppError::RateLimited { retry_after });
+        }
+        let outcome = change.await;
+        match &outcome {
+            Err(AppError::Validation(m)) if m == crate::accounts::WRONG_CURRENT_PASSWORD => {
+                self.password_check.failed(&user)
+            }
+            Ok(_) => self.password_check.reset(&user),
             Err(_) => {}
         }
         outcome
@@ -173,6 +201,7 @@ impl Limiters {
         self.login_pair.shrink();
         self.login_ip.shrink();
         self.login_account.shrink();
+        self.password_check.shrink();
         self.register_ip.retain_recent();
         self.messages.retain_recent();
         self.changes.retain_recent();

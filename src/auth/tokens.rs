@@ -84,6 +84,35 @@ pub async fn revoke(db: &DatabaseConnection, user: Uuid, id: Uuid) -> Result<()>
     Ok(())
 }
 
+/// Revokes every live token of `user` (their open streams close).
+pub async fn revoke_all(db: &DatabaseConnection, user: Uuid) -> Result<u64> {
+    let txn = db.begin().await?;
+    let live: Vec<Uuid> = api_tokens::Entity::find()
+        .filter(api_tokens::Column::UserId.eq(user))
+        .filter(api_tokens::Column::RevokedAt.is_null())
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    if live.is_empty() {
+        return Ok(0);
+    }
+    api_tokens::Entity::update_many()
+        .col_expr(
+            api_tokens::Column::RevokedAt,
+            sea_orm::sea_query::Expr::value(OffsetDateTime::now_utc()),
+        )
+        .filter(api_tokens::Column::Id.is_in(live.clone()))
+        .exec(&txn)
+        .await?;
+    for id in &live {
+        revoked(&txn, user, Revocation::Token(*id)).await?;
+    }
+    txn.commit().await?;
+    Ok(live.len() as u64)
+}
+
 /// The active user a bearer token belongs to, and the token's id, if the token is live.
 pub async fn authenticate(
     db: &DatabaseConnection,

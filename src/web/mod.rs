@@ -41,7 +41,10 @@ pub fn router(state: AppState) -> Router {
 
     router::routes()
         .layer(middleware::from_fn_with_state(state.clone(), ring_after))
-        .layer(middleware::from_fn(security::csrf))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security::csrf,
+        ))
         .layer(sessions)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(
@@ -49,7 +52,10 @@ pub fn router(state: AppState) -> Router {
             errors::render,
         ))
         .layer(middleware::from_fn(ops::track))
-        .layer(middleware::from_fn(security::headers))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security::headers,
+        ))
         // No failure hook: `errors::render` logs each server error, once, in this span.
         .layer(
             TraceLayer::new_for_http()

@@ -3,7 +3,7 @@
 
 use axum::{
     body::{Body, to_bytes},
-    extract::Request,
+    extract::{Request, State},
     http::{HeaderMap, HeaderValue, Method, header},
     middleware::Next,
     response::{IntoResponse, Response},
@@ -11,13 +11,13 @@ use axum::{
 use tower_sessions::Session;
 
 use super::MAX_BODY_BYTES;
-use crate::{auth::csrf, error::AppError};
+use crate::{app::AppState, auth::csrf, error::AppError};
 
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
     img-src 'self' data: blob:; connect-src 'self'; font-src 'self'; object-src 'none'; \
     base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
-pub async fn headers(req: Request, next: Next) -> Response {
+pub async fn headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let mut response = next.run(req).await;
     // An event stream is not a document: these headers would only sit in the memory of
     // every open stream (hyper keeps the last response's header map per connection).
@@ -39,6 +39,9 @@ pub async fn headers(req: Request, next: Next) -> Response {
         "permissions-policy",
         "camera=(), microphone=(), geolocation=()",
     );
+    if state.config.secure_cookies() {
+        set("strict-transport-security", "max-age=31536000");
+    }
     response
 }
 
@@ -55,9 +58,28 @@ fn is_safe(method: &Method) -> bool {
 /// Rejects cross-site state changes: any unsafe request whose `Origin` is another site (or
 /// whose `Sec-Fetch-Site` says cross-site), and any unsafe page request (outside `/api`)
 /// without the session's CSRF token in the `x-csrf-token` header or `csrf_token` field.
-pub async fn csrf(session: Session, req: Request, next: Next) -> Response {
+pub async fn csrf(
+    State(state): State<AppState>,
+    session: Session,
+    mut req: Request,
+    next: Next,
+) -> Response {
     if is_safe(req.method()) {
-        return next.run(req).await;
+        // A visitor without a token cookie may be shown a form: prepare a token for it,
+        // set as a cookie if a form used it (see `csrf::anonymous_token`).
+        if csrf::from_cookie(req.headers()).is_some() {
+            return next.run(req).await;
+        }
+        let prepared = csrf::Prepared::new();
+        req.extensions_mut().insert(prepared.clone());
+        let mut response = next.run(req).await;
+        if prepared.used.load(std::sync::atomic::Ordering::Relaxed)
+            && let Ok(value) =
+                HeaderValue::from_str(&prepared.cookie(state.config.secure_cookies()))
+        {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+        return response;
     }
     if is_cross_site(req.headers()) {
         return AppError::forbidden("cross-site request refused").into_response();
@@ -87,7 +109,7 @@ pub async fn csrf(session: Session, req: Request, next: Next) -> Response {
         None => (None, body),
     };
     match presented {
-        Some(token) => match csrf::verify(&session, &token).await {
+        Some(token) => match csrf::verify(&session, &parts.headers, &token).await {
             Ok(true) => next.run(Request::from_parts(parts, body)).await,
             Ok(false) => refused(),
             Err(e) => e.into_response(),

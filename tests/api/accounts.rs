@@ -301,9 +301,12 @@ async fn logging_in_renews_the_session_id() {
     let app = spawn_app().await;
     app.user("ana").await;
     let client = new_client();
-    // An anonymous session exists once the login form was shown (it holds the CSRF token).
+    // Showing the login form stores no session; a session that exists before a login
+    // (here an earlier login's) is replaced, never reused.
     let page = client.get(app.url("/login")).send().await.unwrap();
-    let before = session_cookie(&page).expect("anonymous session cookie");
+    assert!(session_cookie(&page).is_none(), "no anonymous session");
+    let first = app.login(&client, "ana", PASSWORD).await;
+    let before = session_cookie(&first).expect("session cookie at the first login");
     let login = app.login(&client, "ana", PASSWORD).await;
     let after = session_cookie(&login).expect("session cookie at login");
     assert_ne!(

@@ -11,15 +11,13 @@ mod bad_input_api;
 mod blocks_hold;
 mod browser;
 mod chat_pages;
-<<<<<<< HEAD
 mod cli;
 mod contract;
-=======
 mod database_away;
->>>>>>> 5ea2f65 (Issue 15 reliability, database away: connection errors map to one 503 AppError (Retry-After, code database_unavailable), /readyz answers within a second, DB_ACQUIRE_TIMEOUT_MS; tested on a private PostgreSQL stopped and started mid-test)
 mod event_log;
 mod event_schemas;
 mod group_pages;
+mod hardening;
 mod invites;
 mod limits;
 mod live;

@@ -1,6 +1,9 @@
 //! `/api/tokens`: create (shown once), list, revoke.
 
-use axum::{extract::State, http::StatusCode};
+use axum::{
+    extract::State,
+    http::{StatusCode, header},
+};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
@@ -10,7 +13,7 @@ use crate::{
     accounts::fields,
     auth::{CurrentUser, tokens},
     entities::api_tokens,
-    error::Result,
+    error::{AppError, Result},
     web::AppState,
     web::{
         errors::ErrorBody,
@@ -51,18 +54,31 @@ impl From<&api_tokens::Model> for TokenView {
     }
 }
 
-/// Creates an API token for the caller. The token is shown once.
+/// Creates an API token for the caller. The token is shown once (and never cached).
+/// Only a logged-in session can create tokens: a token cannot mint more tokens, so
+/// revoking a leaked one contains the leak.
 #[utoipa::path(post, path = "/api/tokens", tag = "tokens", request_body = CreateToken,
-    responses((status = 201, body = CreatedToken), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = CreatedToken), (status = 403, body = ErrorBody, description = "called with a token"),
+        (status = 422, body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     user: CurrentUser,
     Json(body): Json<CreateToken>,
-) -> Result<(StatusCode, Json<CreatedToken>)> {
+) -> Result<(
+    StatusCode,
+    [(header::HeaderName, &'static str); 1],
+    Json<CreatedToken>,
+)> {
+    if user.session().is_none() {
+        return Err(AppError::forbidden(
+            "API tokens can only be created from a logged-in session, not with a token",
+        ));
+    }
     let name = fields::label(&body.name, "token name")?;
     let (model, token) = tokens::create(&state.db, user.id(), name).await?;
     Ok((
         StatusCode::CREATED,
+        [(header::CACHE_CONTROL, "no-store")],
         Json(CreatedToken {
             id: model.id,
             name: model.name,

@@ -50,12 +50,20 @@ impl FromRequestParts<AppState> for PageCtx {
             Some(_) => Some(eventlog::head(&state.db).await?.to_string()),
             None => None,
         };
+        // A visitor without a login gets a token that stores no session row.
+        let csrf = match &user {
+            Some(_) => csrf::token(&session).await?,
+            None => {
+                let prepared = parts.extensions.get::<csrf::Prepared>();
+                csrf::anonymous_token(&session, &parts.headers, prepared).await?
+            }
+        };
         Ok(Self {
             is_admin: user
                 .as_ref()
                 .is_some_and(|u| u.user.system_role.may_administer()),
             user: user.map(|u| UserView::new(&u.user)),
-            csrf: csrf::token(&session).await?,
+            csrf,
             live_from,
             live_scope: String::new(),
         })

@@ -84,7 +84,11 @@ fn notice(section: &'static str, outcome: Result<&'static str>) -> Result<Notice
             ok: true,
             text: text.into(),
         }),
-        Err(AppError::Internal(e)) => Err(AppError::Internal(e)),
+        Err(
+            e @ (AppError::Internal(_)
+            | AppError::DatabaseUnavailable
+            | AppError::RateLimited { .. }),
+        ) => Err(e),
         Err(e) => Ok(Notice {
             section,
             ok: false,
@@ -140,15 +144,15 @@ pub async fn password(
     let outcome = async {
         let new = Password::parse(&form.new_password)?;
         let keep = user.session().and_then(|s| s.id());
-        accounts::change_password(
+        let change = accounts::change_password(
             &state.db,
             &user.user,
             &form.current_password,
             new,
             keep.as_ref(),
-        )
-        .await?;
-        Ok("Password changed. Your other sessions have been logged out.")
+        );
+        state.limiters.password_check(user.id(), change).await?;
+        Ok("Password changed. Your other sessions have been logged out and your API tokens revoked.")
     }
     .await;
     let notice = notice("password", outcome)?;
@@ -175,7 +179,13 @@ pub async fn create_token(
     }
     .await;
     let notice = notice("tokens", outcome)?;
-    respond(&state, &user.user, ctx, htmx, Some(notice), secret).await
+    let mut response = respond(&state, &user.user, ctx, htmx, Some(notice), secret).await?;
+    // The page shows the new token: no cache may keep it.
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    Ok(response)
 }
 
 pub async fn revoke_token(
