@@ -76,8 +76,9 @@ pub struct Config {
     pub session_idle: Duration,
     pub rate_limits: RateLimits,
     pub log_format: LogFormat,
-    /// Trust `X-Forwarded-For` for the client address (only behind a proxy you run).
-    pub trust_proxy: bool,
+    /// How many proxies you run in front of the server: the client address is the hop
+    /// that many places from the right of `X-Forwarded-For` (0: the peer address).
+    pub trust_proxy: usize,
     /// How long a client may take to send its request headers.
     pub header_read_timeout: Duration,
     /// Database connection pool size.
@@ -175,7 +176,13 @@ impl Config {
                     as u32,
             },
             log_format,
-            trust_proxy: matches!(var("TRUST_PROXY").as_deref(), Some("1" | "true" | "on")),
+            trust_proxy: match var("TRUST_PROXY").as_deref().map(str::trim) {
+                None | Some("0" | "false" | "off") => 0,
+                Some("true" | "on") => 1,
+                Some(v) => v.parse::<usize>().ok().filter(|n| *n <= 16).with_context(|| {
+                    format!("TRUST_PROXY must be on, off or a number of proxies (up to 16), got {v:?}")
+                })?,
+            },
             header_read_timeout: Duration::from_secs(parse_num("HEADER_READ_TIMEOUT_SECS", 10)?),
             db_pool_size: parse_num("DB_POOL_SIZE", 20)?.max(2) as u32,
             db_acquire_timeout: Duration::from_millis(
@@ -242,6 +249,7 @@ mod tests {
             ("REGISTRATION", "maybe"),
             ("RATE_LIMITS", "sometimes"),
             ("PUBLIC_URL", "not a url"),
+            ("TRUST_PROXY", "yes please"),
         ] {
             assert!(from(&[(key, value)]).is_err(), "{key}={value} was accepted");
         }

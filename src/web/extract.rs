@@ -124,31 +124,45 @@ impl From<PathRejection> for AppError {
     }
 }
 
-/// The client's IP: the peer address, or the first `X-Forwarded-For` hop when
-/// `TRUST_PROXY` is on.
+/// The client's IP: the peer address, or with `TRUST_PROXY=n` the `X-Forwarded-For` hop
+/// `n` places from the right. Each proxy appends the address it was reached from, so the
+/// hops left of that one are whatever the client wrote and are never believed.
 pub struct ClientIp(pub IpAddr);
 
 impl FromRequestParts<AppState> for ClientIp {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        if state.config.trust_proxy
-            && let Some(ip) = parts
-                .headers
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(',').next())
-                .and_then(|v| v.trim().parse().ok())
-        {
-            return Ok(Self(ip));
-        }
         let ConnectInfo(addr) = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .copied()
             .ok_or_else(|| AppError::internal("no peer address on request"))?;
-        Ok(Self(addr.ip()))
+        Ok(Self(client_ip(
+            addr.ip(),
+            &parts.headers,
+            state.config.trust_proxy,
+        )))
     }
+}
+
+/// The client address behind `proxies` proxies (see [`ClientIp`]).
+pub fn client_ip(peer: IpAddr, headers: &HeaderMap, proxies: usize) -> IpAddr {
+    if proxies == 0 {
+        return peer;
+    }
+    // Every X-Forwarded-For header, in order, as one list of hops.
+    let hops: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    hops.len()
+        .checked_sub(proxies)
+        .and_then(|i| hops[i].parse().ok())
+        .unwrap_or(peer)
 }
 
 /// Whether the request came from htmx (and wants a fragment, not a page).
@@ -159,5 +173,36 @@ impl<S: Send + Sync> FromRequestParts<S> for IsHtmx {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         Ok(Self(parts.headers.contains_key("hx-request")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_client_is_the_hop_added_by_the_outermost_trusted_proxy() {
+        let peer: IpAddr = "10.0.0.1".parse().unwrap();
+        let headers = |xff: &[&str]| {
+            let mut h = HeaderMap::new();
+            for v in xff {
+                h.append("x-forwarded-for", v.parse().unwrap());
+            }
+            h
+        };
+        for (xff, proxies, client) in [
+            (&["203.0.113.9"][..], 1, "203.0.113.9"),
+            (&["6.6.6.6, 203.0.113.9"][..], 1, "203.0.113.9"),
+            (&["6.6.6.6", "203.0.113.9"][..], 1, "203.0.113.9"),
+            (&["6.6.6.6, 203.0.113.9, 10.0.0.2"][..], 2, "203.0.113.9"),
+            (&["6.6.6.6, 2001:db8::7"][..], 1, "2001:db8::7"),
+            (&["203.0.113.9"][..], 2, "10.0.0.1"),
+            (&["6.6.6.6, garbage"][..], 1, "10.0.0.1"),
+            (&[][..], 1, "10.0.0.1"),
+            (&["6.6.6.6"][..], 0, "10.0.0.1"),
+        ] {
+            let got = client_ip(peer, &headers(xff), proxies);
+            assert_eq!(got.to_string(), client, "{xff:?} behind {proxies}");
+        }
     }
 }

@@ -81,7 +81,7 @@ pub async fn csrf(
         }
         return response;
     }
-    if is_cross_site(req.headers()) {
+    if is_cross_site(req.headers(), state.config.public_origin().as_deref()) {
         return AppError::forbidden("cross-site request refused").into_response();
     }
     let path = req.uri().path();
@@ -129,7 +129,10 @@ fn is_form(headers: &HeaderMap) -> bool {
         .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"))
 }
 
-fn is_cross_site(headers: &HeaderMap) -> bool {
+/// Whether the request comes from another site: `Sec-Fetch-Site: cross-site`, or an
+/// `Origin` other than `PUBLIC_URL`'s origin when that is set (behind a proxy `Host` may be
+/// rewritten), else other than the `Host` the request was sent to.
+fn is_cross_site(headers: &HeaderMap, public_origin: Option<&str>) -> bool {
     if headers
         .get("sec-fetch-site")
         .is_some_and(|v| v.as_bytes() == b"cross-site")
@@ -139,6 +142,12 @@ fn is_cross_site(headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return false;
     };
+    if origin == "null" {
+        return true;
+    }
+    if let Some(public) = public_origin {
+        return !origin.trim_end_matches('/').eq_ignore_ascii_case(public);
+    }
     let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else {
         return true;
     };
@@ -146,5 +155,5 @@ fn is_cross_site(headers: &HeaderMap) -> bool {
         .split_once("://")
         .map(|(_, rest)| rest)
         .unwrap_or(origin);
-    origin == "null" || !origin_host.eq_ignore_ascii_case(host)
+    !origin_host.eq_ignore_ascii_case(host)
 }

@@ -85,3 +85,22 @@ async fn ipv6_clients_share_one_budget_per_64_prefix() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn a_client_cannot_choose_its_address_by_writing_x_forwarded_for() {
+    let app = spawn_app_with(&[("RATE_LIMIT_LOGIN_PER_MINUTE", "2"), ("TRUST_PROXY", "1")]).await;
+    app.user("ana").await;
+    // The proxy appends the real address (198.51.100.1); the client made up the rest.
+    for n in 1..=2 {
+        let forged = format!("203.0.113.{n}, 198.51.100.1");
+        assert_eq!(
+            login_from(&app, &forged, "ana", "wrong guess").await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        login_from(&app, "203.0.113.77, 198.51.100.1", "ana", PASSWORD).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "a fresh made-up hop does not buy a fresh budget"
+    );
+}

@@ -170,3 +170,27 @@ async fn a_client_that_never_finishes_its_headers_is_disconnected() {
         "no response for incomplete headers: {text}"
     );
 }
+
+#[tokio::test]
+async fn behind_a_proxy_the_origin_is_checked_against_public_url_not_host() {
+    let app = spawn_app_with(&[("PUBLIC_URL", "https://Chat.Example.com/")]).await;
+    let (client, _) = app.user("ana").await;
+    let post = |origin: &str| {
+        client
+            .post(app.url("/api/tokens"))
+            .header(header::ORIGIN, origin)
+            .json(&serde_json::json!({"name": "x"}))
+            .send()
+    };
+    // The proxy rewrote Host to the backend's address; the browser's Origin is the site's.
+    let r = post("https://chat.example.com").await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED, "the site itself");
+    for other in [
+        app.address.as_str(),
+        "http://chat.example.com",
+        "https://evil.example",
+    ] {
+        let r = post(other).await.unwrap();
+        expect_error(r, StatusCode::FORBIDDEN).await;
+    }
+}
