@@ -76,11 +76,27 @@ impl DisplayName {
                 "name must not contain control characters",
             ));
         }
+        if name.chars().any(is_invisible_format) {
+            return Err(AppError::validation(
+                "name must not contain direction overrides or invisible characters",
+            ));
+        }
         Ok(Self(name.to_owned()))
     }
     pub fn into_inner(self) -> String {
         self.0
     }
+}
+
+/// Characters that change how the text around them is shown without being seen
+/// themselves: bidirectional overrides, embeddings and isolates, direction marks,
+/// zero-width characters, the word joiner family and the byte order mark. In a name they
+/// serve only impersonation ("Ana" + U+200B looks like "Ana"; U+202E reverses the rest).
+fn is_invisible_format(c: char) -> bool {
+    matches!(c,
+        '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{206F}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}'
+        | '\u{E0000}'..='\u{E007F}')
 }
 
 /// A plausible e-mail address (something@domain), at most 254 characters.
@@ -149,6 +165,21 @@ mod tests {
         }
         assert!(DisplayName::parse("  ").is_err());
         assert!(DisplayName::parse("Ana\u{7}").is_err());
+        for impostor in [
+            "Ana\u{200B}",
+            "\u{202E}anA",
+            "A\u{2066}na\u{2069}",
+            "Ana\u{200F}",
+            "\u{FEFF}Ana",
+            "An\u{2060}a",
+            "Ana\u{E0041}",
+        ] {
+            assert!(DisplayName::parse(impostor).is_err(), "{impostor:?}");
+        }
+        assert!(
+            DisplayName::parse("Zoë 김 المدير").is_ok(),
+            "letters of any script"
+        );
         assert_eq!(DisplayName::parse(" Ana ").unwrap().into_inner(), "Ana");
         assert!(Password::parse("short").is_err());
         assert!(Password::parse(&"p".repeat(257)).is_err());

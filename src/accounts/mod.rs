@@ -63,6 +63,13 @@ pub async fn register(
     if !first && registration == Registration::Closed {
         return Err(AppError::forbidden("registration is closed on this server"));
     }
+    // An address another account already has is not stored, and the answer is the same
+    // as with a fresh one: registration must not tell strangers whose address is in use.
+    // (Registrations are serialised by the lock above, so the check cannot race.)
+    let email = match new.email.map(Email::into_inner) {
+        Some(email) if email_in_use(&txn, &email).await? => None,
+        other => other,
+    };
     let now = OffsetDateTime::now_utc();
     let display_name = new
         .name
@@ -72,7 +79,7 @@ pub async fn register(
         id: Set(Uuid::now_v7()),
         username: Set(new.username.as_str().to_owned()),
         display_name: Set(display_name),
-        email: Set(new.email.map(Email::into_inner)),
+        email: Set(email),
         password_hash: Set(hash),
         system_role: Set(if first {
             SystemRole::Owner
@@ -88,9 +95,6 @@ pub async fn register(
     .insert(&txn)
     .await
     .map_err(|e| match e.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(msg)) if msg.contains("email") => {
-            AppError::conflict("that email address is already in use")
-        }
         Some(SqlErr::UniqueConstraintViolation(_)) => AppError::conflict("that username is taken"),
         _ => e.into(),
     })?;
@@ -188,6 +192,17 @@ pub async fn set_password(
     PgSessionStore::delete_user_sessions(db, user, keep).await?;
     tokens::revoke_all(db, user).await?;
     Ok(())
+}
+
+async fn email_in_use(conn: &impl ConnectionTrait, email: &str) -> Result<bool> {
+    Ok(users::Entity::find()
+        .filter(sea_orm::sea_query::Expr::cust_with_values(
+            "lower(email) = lower($1)",
+            [email.to_owned()],
+        ))
+        .count(conn)
+        .await?
+        > 0)
 }
 
 /// What a password change answers when the current password given is wrong.

@@ -218,3 +218,32 @@ async fn closed_registration_is_refused_before_any_password_hashing() {
     let r = r.expect("refused without waiting for a hash");
     expect_error(r, StatusCode::FORBIDDEN).await;
 }
+
+#[tokio::test]
+async fn names_that_hide_or_reverse_text_are_refused_and_messages_show_the_username() {
+    let app = spawn_app().await;
+    for name in ["Ana\u{200B}", "\u{202E}anA", "A\u{2066}na"] {
+        let r = app
+            .register_with(
+                &new_client(),
+                json!({"username": "eve", "password": PASSWORD, "name": name}),
+            )
+            .await;
+        expect_error(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
+    // Two people may share a display name; the author line tells them apart.
+    let (ana, _) = app.user("ana").await;
+    let r = app
+        .register_with(
+            &new_client(),
+            json!({"username": "fake_ana", "password": PASSWORD, "name": "ana"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let fake: serde_json::Value = r.json().await.unwrap();
+    let thread = dm(&app, &ana, &fake).await;
+    send(&app, &ana, &thread, "hello").await;
+    let id = thread["id"].as_str().unwrap();
+    let (_, html) = app.get_page(&ana, &format!("/chats/{id}")).await;
+    assert!(html.contains("@ana<"), "the author's username is shown");
+}
