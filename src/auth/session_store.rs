@@ -147,12 +147,7 @@ impl SessionStore for PgSessionStore {
         if let Some(user) = owner {
             eventlog::revoke(&txn, user, Revocation::Session(super::session_digest(id)))
                 .await
-                .map_err(|e| match e {
-                    crate::error::AppError::DatabaseUnavailable => session_store::Error::Backend(
-                        format!("{}{e}", crate::db_errors::SESSION_STORE_MARKER),
-                    ),
-                    e => session_store::Error::Backend(e.to_string()),
-                })?;
+                .map_err(backend)?;
         }
         txn.commit().await.map_err(backend)?;
         Ok(())

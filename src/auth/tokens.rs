@@ -107,7 +107,7 @@ pub async fn revoke_all(db: &DatabaseConnection, user: Uuid) -> Result<u64> {
         .exec(&txn)
         .await?;
     for id in &live {
-        revoked(&txn, user, Revocation::Token(*id)).await?;
+        eventlog::revoke(&txn, user, Revocation::Token(*id)).await?;
     }
     txn.commit().await?;
     Ok(live.len() as u64)

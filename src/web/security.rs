@@ -11,7 +11,7 @@ use axum::{
 use tower_sessions::Session;
 
 use super::MAX_BODY_BYTES;
-use crate::{app::AppState, auth::csrf, error::AppError};
+use crate::{auth::csrf, error::AppError, web::AppState};
 
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
     img-src 'self' data: blob:; connect-src 'self'; font-src 'self'; object-src 'none'; \
