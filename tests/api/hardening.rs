@@ -247,3 +247,25 @@ async fn names_that_hide_or_reverse_text_are_refused_and_messages_show_the_usern
     let (_, html) = app.get_page(&ana, &format!("/chats/{id}")).await;
     assert!(html.contains("@ana<"), "the author's username is shown");
 }
+
+#[tokio::test]
+async fn a_client_id_reused_in_another_conversation_is_a_conflict_not_the_other_message() {
+    let app = spawn_app().await;
+    let (ana, _) = app.user("ana").await;
+    let (_, bob) = app.user("bob").await;
+    let (_, cy) = app.user("cyd").await;
+    let with_bob = dm(&app, &ana, &bob).await;
+    let with_cy = dm(&app, &ana, &cy).await;
+    let first = send_as(&app, &ana, &with_bob, "for bob only", "same-id").await;
+    let again = send_as(&app, &ana, &with_bob, "for bob only", "same-id").await;
+    assert_eq!(again["id"], first["id"], "a retry in the same conversation");
+    let r = post(
+        &app,
+        &ana,
+        "/api/messages",
+        json!({"threadId": with_cy["id"], "content": "for cy", "clientId": "same-id"}),
+    )
+    .await;
+    let error = expect_error(r, StatusCode::CONFLICT).await;
+    assert!(error.contains("clientId"), "{error}");
+}

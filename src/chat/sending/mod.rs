@@ -88,6 +88,13 @@ async fn one(db: &DatabaseConnection, send: (User, NewMessage)) -> Outcome {
             let existing = by_client_id(db, author.id, new.client_id.as_deref())
                 .await?
                 .ok_or_else(|| AppError::internal("clientId conflict without a row"))?;
+            // A clientId names one send by its author: reused for another conversation it
+            // is a client's mistake, never a reason to show that other message here.
+            if existing.thread_id != new.thread {
+                return Err(AppError::conflict(
+                    "this clientId was already used for a message in another conversation",
+                ));
+            }
             Ok((view(db, &existing).await?, Sent::Existing))
         }
         Err(Failure::Db(err)) => Err(err),

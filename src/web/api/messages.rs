@@ -62,7 +62,8 @@ pub struct SendBody {
 /// Sends a message (201), or returns the earlier one for a repeated `clientId` (200).
 #[utoipa::path(post, path = "/api/messages", tag = "messages", request_body = SendBody,
     responses((status = 201, body = MessageView), (status = 200, body = MessageView, description = "repeat of a clientId"),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "the clientId was used in another conversation"), (status = 413, body = ErrorBody),
         (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn send(
     State(state): State<AppState>,
