@@ -69,19 +69,28 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Put in a response's extensions by a safe (`GET`) request that wrote events anyway (a
+/// conversation page marks it read), so [`ring_after`] rings for it.
+#[derive(Clone, Copy, Debug)]
+pub struct WroteEvents;
+
 /// Rings the doorbell after each request that may have written to the event log, so the
-/// tailer delivers it now instead of at its next timer tick.
+/// tailer delivers it now instead of at its next timer tick: a state-changing request that
+/// succeeded, or a response marked [`WroteEvents`]. Errors (404s included), page views and
+/// probes write nothing, so they ring nothing (a ring missed costs at most the tailer's
+/// `EVENT_POLL_MS`).
 async fn ring_after(
     axum::extract::State(state): axum::extract::State<AppState>,
     req: axum::extract::Request,
     next: middleware::Next,
 ) -> axum::response::Response {
-    let path = req.uri().path();
-    let static_or_probe = ["/assets/", "/avatars/", "/healthz", "/readyz", "/metrics"]
-        .iter()
-        .any(|p| path.starts_with(p));
+    let changes = !matches!(
+        *req.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    );
     let response = next.run(req).await;
-    if !static_or_probe {
+    let succeeded = response.status().is_success() || response.status().is_redirection();
+    if (changes && succeeded) || response.extensions().get::<WroteEvents>().is_some() {
         state.realtime.ring();
     }
     response

@@ -14,6 +14,7 @@ mod chat_pages;
 mod cli;
 mod contract;
 mod database_away;
+mod doorbell;
 mod event_log;
 mod event_schemas;
 mod group_pages;

@@ -113,7 +113,22 @@ pub(in crate::web) async fn conversation(
         replying,
         viewer,
     }
-    .into_response())
+    .into_response()
+    .pipe_wrote(q.before.is_none()))
+}
+
+/// Marks a response as having written events (the page marked the conversation read).
+trait PipeWrote {
+    fn pipe_wrote(self, wrote: bool) -> Response;
+}
+
+impl PipeWrote for Response {
+    fn pipe_wrote(mut self, wrote: bool) -> Response {
+        if wrote {
+            self.extensions_mut().insert(crate::web::WroteEvents);
+        }
+        self
+    }
 }
 
 async fn reply_target(state: &AppState, viewer: Uuid, id: Uuid) -> Result<MessageView> {
