@@ -31,7 +31,7 @@ const JSON_ENDPOINTS: &[(&str, &str)] = &[
 async fn broken_json_is_a_400_saying_where_it_breaks_and_the_wrong_shape_a_422() {
     let app = spawn_app().await;
     // The first user is the OWNER, so the admin endpoint reads its body too.
-    let (client, _) = app.user("ana").await;
+    let client = app.user("ana").await;
     let cases: &[(&str, StatusCode, Option<&str>)] = &[
         (
             r#"{"threadId": "#,
@@ -60,6 +60,7 @@ async fn broken_json_is_a_400_saying_where_it_breaks_and_the_wrong_shape_a_422()
     for (method, path) in JSON_ENDPOINTS {
         for (body, status, location) in cases {
             let r = client
+                .client()
                 .request(
                     Method::from_bytes(method.as_bytes()).unwrap(),
                     app.url(path),

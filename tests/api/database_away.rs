@@ -26,10 +26,10 @@ async fn while_the_database_is_away_requests_answer_503_and_recover_when_it_is_b
     let pg = PrivatePg::start();
     let url = pg.url("confab_away");
     let app = spawn_app_with(&[("DATABASE_URL", &url), ("DB_ACQUIRE_TIMEOUT_MS", "1000")]).await;
-    let (ana, _) = app.user("ana").await;
-    let (_, bob) = app.user("bob").await;
-    let thread = dm(&app, &ana, &bob).await;
-    send(&app, &ana, &thread, "before").await;
+    let ana = app.user("ana").await;
+    let bob = app.user("bob").await;
+    let thread = ana.dm(&bob).await;
+    ana.send(&thread, "before").await;
     assert_eq!(readyz(&app).await.0, StatusCode::OK);
 
     pg.stop();
@@ -46,8 +46,9 @@ async fn while_the_database_is_away_requests_answer_503_and_recover_when_it_is_b
         );
     }
     let requests = [
-        ana.get(app.url("/api/threads")),
-        ana.post(app.url("/api/messages"))
+        ana.client().get(app.url("/api/threads")),
+        ana.client()
+            .post(app.url("/api/messages"))
             .json(&json!({"threadId": thread["id"], "content": "during"})),
         app.client
             .post(app.url("/api/auth/login"))
@@ -60,7 +61,7 @@ async fn while_the_database_is_away_requests_answer_503_and_recover_when_it_is_b
         let body: serde_json::Value = r.json().await.unwrap();
         assert_eq!(body["code"], "database_unavailable", "{body}");
     }
-    let (status, _) = app.get_page(&ana, "/chats").await;
+    let (status, _) = app.get_page(ana.client(), "/chats").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "a page");
 
     pg.pg_ctl_start();
@@ -69,9 +70,9 @@ async fn while_the_database_is_away_requests_answer_503_and_recover_when_it_is_b
         assert!(Instant::now() < deadline, "readiness never came back");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let after = send(&app, &ana, &thread, "after").await;
+    let after = ana.send(&thread, "after").await;
     assert_eq!(after["content"], "after");
-    let messages = page(&app, &ana, &thread, None).await;
+    let messages = ana.messages(&thread).await;
     let texts: Vec<&str> = messages["messages"]
         .as_array()
         .or(messages.as_array())

@@ -12,9 +12,9 @@ use crate::helpers::*;
 #[tokio::test]
 async fn the_doorbell_rings_for_writes_but_not_for_404s_or_page_views() {
     let app = spawn_app_with(&[("REDIS_URL", "redis://127.0.0.1:6379")]).await;
-    let (ana, _) = app.user("ana").await;
-    let (_, bob) = app.user("bob").await;
-    let thread = dm(&app, &ana, &bob).await;
+    let ana = app.user("ana").await;
+    let bob = app.user("bob").await;
+    let thread = ana.dm(&bob).await;
 
     let client = redis::Client::open("redis://127.0.0.1:6379").unwrap();
     let mut pubsub = client.get_async_pubsub().await.unwrap();
@@ -30,17 +30,20 @@ async fn the_doorbell_rings_for_writes_but_not_for_404s_or_page_views() {
     {}
 
     for _ in 0..5 {
-        app.get_page(&ana, "/no/such/page").await;
-        app.get_page(&ana, "/chats").await;
-        ana.get(app.url("/api/threads")).send().await.unwrap();
-        ana.get(app.url("/api/nothing-here")).send().await.unwrap();
-        post(
-            &app,
-            &ana,
-            "/api/messages",
-            json!({"threadId": thread["id"]}),
-        )
-        .await;
+        app.get_page(ana.client(), "/no/such/page").await;
+        app.get_page(ana.client(), "/chats").await;
+        ana.client()
+            .get(app.url("/api/threads"))
+            .send()
+            .await
+            .unwrap();
+        ana.client()
+            .get(app.url("/api/nothing-here"))
+            .send()
+            .await
+            .unwrap();
+        ana.post_json("/api/messages", json!({"threadId": thread["id"]}))
+            .await;
     }
     assert!(
         tokio::time::timeout(Duration::from_millis(1500), rings.next())
@@ -49,7 +52,7 @@ async fn the_doorbell_rings_for_writes_but_not_for_404s_or_page_views() {
         "nothing was written, yet the doorbell rang"
     );
 
-    send(&app, &ana, &thread, "ding").await;
+    ana.send(&thread, "ding").await;
     tokio::time::timeout(Duration::from_secs(5), rings.next())
         .await
         .expect("a send rings the doorbell")

@@ -82,11 +82,11 @@ async fn looking_at_the_login_and_register_forms_stores_no_session() {
 #[tokio::test]
 async fn a_new_api_token_is_never_cacheable() {
     let app = spawn_app().await;
-    let (ana, _) = app.user("ana").await;
-    let csrf = app.csrf(&ana, "/settings").await;
+    let ana = app.user("ana").await;
+    let csrf = app.csrf(ana.client(), "/settings").await;
     let page = app
         .post_form(
-            &ana,
+            ana.client(),
             "/settings/tokens",
             &[("csrf_token", &csrf), ("name", "bot")],
         )
@@ -98,6 +98,7 @@ async fn a_new_api_token_is_never_cacheable() {
         "the page"
     );
     let api = ana
+        .client()
         .post(app.url("/api/tokens"))
         .json(&json!({"name": "bot2"}))
         .send()
@@ -129,8 +130,8 @@ async fn an_https_public_url_in_any_case_brings_hsts_and_secure_cookies() {
 #[tokio::test]
 async fn a_token_cannot_mint_more_tokens() {
     let app = spawn_app().await;
-    let (ana, _) = app.user("ana").await;
-    let token = app.create_token(&ana, "bot").await;
+    let ana = app.user("ana").await;
+    let token = ana.create_token("bot").await;
     let r = new_client()
         .post(app.url("/api/tokens"))
         .bearer_auth(token["token"].as_str().unwrap())
@@ -141,14 +142,9 @@ async fn a_token_cannot_mint_more_tokens() {
     expect_error(r, StatusCode::FORBIDDEN).await;
 }
 
-async fn change_password(
-    app: &TestApp,
-    client: &reqwest::Client,
-    current: &str,
-) -> reqwest::Response {
-    let csrf = app.csrf(client, "/settings").await;
-    app.post_htmx(
-        client,
+async fn change_password(user: &TestUser, current: &str) -> reqwest::Response {
+    let csrf = user.csrf("/settings").await;
+    user.post_htmx(
         "/settings/password",
         &[
             ("csrf_token", &csrf),
@@ -162,8 +158,8 @@ async fn change_password(
 #[tokio::test]
 async fn a_password_change_revokes_the_api_tokens_and_says_so() {
     let app = spawn_app().await;
-    let (ana, _) = app.user("ana").await;
-    let token = app.create_token(&ana, "bot").await;
+    let ana = app.user("ana").await;
+    let token = ana.create_token("bot").await;
     let bearer = |c: &reqwest::Client| {
         c.get(app.url("/api/me"))
             .bearer_auth(token["token"].as_str().unwrap())
@@ -172,7 +168,7 @@ async fn a_password_change_revokes_the_api_tokens_and_says_so() {
         bearer(&new_client()).send().await.unwrap().status(),
         StatusCode::OK
     );
-    let r = change_password(&app, &ana, PASSWORD).await;
+    let r = change_password(&ana, PASSWORD).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.text().await.unwrap().contains("API tokens revoked"));
     expect_error(
@@ -185,12 +181,12 @@ async fn a_password_change_revokes_the_api_tokens_and_says_so() {
 #[tokio::test]
 async fn guessing_the_current_password_on_the_settings_page_is_limited() {
     let app = spawn_app_with(&[("RATE_LIMIT_LOGIN_PER_MINUTE", "3")]).await;
-    let (ana, _) = app.user("ana").await;
+    let ana = app.user("ana").await;
     for _ in 0..3 {
-        let r = change_password(&app, &ana, "a wrong guess").await;
+        let r = change_password(&ana, "a wrong guess").await;
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     }
-    let r = change_password(&app, &ana, PASSWORD).await;
+    let r = change_password(&ana, PASSWORD).await;
     assert_eq!(
         r.status(),
         StatusCode::TOO_MANY_REQUESTS,
@@ -232,7 +228,7 @@ async fn names_that_hide_or_reverse_text_are_refused_and_messages_show_the_usern
         expect_error(r, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
     // Two people may share a display name; the author line tells them apart.
-    let (ana, _) = app.user("ana").await;
+    let ana = app.user("ana").await;
     let r = app
         .register_with(
             &new_client(),
@@ -240,32 +236,31 @@ async fn names_that_hide_or_reverse_text_are_refused_and_messages_show_the_usern
         )
         .await;
     assert_eq!(r.status(), StatusCode::CREATED);
-    let fake: serde_json::Value = r.json().await.unwrap();
-    let thread = dm(&app, &ana, &fake).await;
-    send(&app, &ana, &thread, "hello").await;
+    let fake = TestUser::new(new_client(), &app.address, r.json().await.unwrap());
+    let thread = ana.dm(&fake).await;
+    ana.send(&thread, "hello").await;
     let id = thread["id"].as_str().unwrap();
-    let (_, html) = app.get_page(&ana, &format!("/chats/{id}")).await;
+    let (_, html) = app.get_page(ana.client(), &format!("/chats/{id}")).await;
     assert!(html.contains("@ana<"), "the author's username is shown");
 }
 
 #[tokio::test]
 async fn a_client_id_reused_in_another_conversation_is_a_conflict_not_the_other_message() {
     let app = spawn_app().await;
-    let (ana, _) = app.user("ana").await;
-    let (_, bob) = app.user("bob").await;
-    let (_, cy) = app.user("cyd").await;
-    let with_bob = dm(&app, &ana, &bob).await;
-    let with_cy = dm(&app, &ana, &cy).await;
-    let first = send_as(&app, &ana, &with_bob, "for bob only", "same-id").await;
-    let again = send_as(&app, &ana, &with_bob, "for bob only", "same-id").await;
+    let ana = app.user("ana").await;
+    let bob = app.user("bob").await;
+    let cy = app.user("cyd").await;
+    let with_bob = ana.dm(&bob).await;
+    let with_cy = ana.dm(&cy).await;
+    let first = ana.send_as(&with_bob, "for bob only", "same-id").await;
+    let again = ana.send_as(&with_bob, "for bob only", "same-id").await;
     assert_eq!(again["id"], first["id"], "a retry in the same conversation");
-    let r = post(
-        &app,
-        &ana,
-        "/api/messages",
-        json!({"threadId": with_cy["id"], "content": "for cy", "clientId": "same-id"}),
-    )
-    .await;
+    let r = ana
+        .post_json(
+            "/api/messages",
+            json!({"threadId": with_cy["id"], "content": "for cy", "clientId": "same-id"}),
+        )
+        .await;
     let error = expect_error(r, StatusCode::CONFLICT).await;
     assert!(error.contains("clientId"), "{error}");
 }

@@ -174,9 +174,10 @@ async fn a_client_that_never_finishes_its_headers_is_disconnected() {
 #[tokio::test]
 async fn behind_a_proxy_the_origin_is_checked_against_public_url_not_host() {
     let app = spawn_app_with(&[("PUBLIC_URL", "https://Chat.Example.com/")]).await;
-    let (client, _) = app.user("ana").await;
+    let client = app.user("ana").await;
     let post = |origin: &str| {
         client
+            .client()
             .post(app.url("/api/tokens"))
             .header(header::ORIGIN, origin)
             .json(&serde_json::json!({"name": "x"}))
