@@ -97,6 +97,10 @@ impl Application {
             .timer(TokioTimer::new())
             .header_read_timeout(state.config.header_read_timeout);
         let graceful = GracefulShutdown::new();
+        let limits = crate::connections::ConnectionLimits::new(
+            state.config.max_connections,
+            state.config.max_connections_per_ip(),
+        );
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
@@ -110,6 +114,10 @@ impl Application {
                             continue;
                         }
                     };
+                    let Some(admitted) = limits.admit(addr.ip()) else {
+                        tokio::spawn(crate::connections::refuse(stream));
+                        continue;
+                    };
                     let _ = stream.set_nodelay(true);
                     let router = router.clone();
                     let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
@@ -119,6 +127,7 @@ impl Application {
                     let conn = builder.serve_connection(TokioIo::new(stream), service);
                     let conn = graceful.watch(conn);
                     tokio::spawn(async move {
+                        let _admitted = admitted;
                         if let Err(err) = conn.await {
                             tracing::debug!(%err, "connection ended with an error");
                         }

@@ -81,6 +81,10 @@ pub struct Config {
     pub trust_proxy: usize,
     /// How long a client may take to send its request headers.
     pub header_read_timeout: Duration,
+    /// Open connections the server holds at most.
+    pub max_connections: usize,
+    /// Open connections per peer address (IPv6 by /64); 0 for no cap.
+    pub max_connections_per_ip: usize,
     /// Database connection pool size.
     pub db_pool_size: u32,
     /// How long a request waits for a database connection before answering 503.
@@ -184,6 +188,8 @@ impl Config {
                 })?,
             },
             header_read_timeout: Duration::from_secs(parse_num("HEADER_READ_TIMEOUT_SECS", 10)?),
+            max_connections: parse_num("MAX_CONNECTIONS", 50_000)?.max(1) as usize,
+            max_connections_per_ip: parse_num("MAX_CONNECTIONS_PER_IP", 1_000)? as usize,
             db_pool_size: parse_num("DB_POOL_SIZE", 20)?.max(2) as u32,
             db_acquire_timeout: Duration::from_millis(
                 parse_num("DB_ACQUIRE_TIMEOUT_MS", 3000)?.max(100),
@@ -212,6 +218,16 @@ impl Config {
     pub fn public_origin(&self) -> Option<String> {
         let url = url::Url::parse(self.public_url.as_deref()?).ok()?;
         Some(url.origin().ascii_serialization())
+    }
+
+    /// The per-address connection cap in force: none behind a proxy (every connection
+    /// comes from it) or with `RATE_LIMITS=off` (load tests hold many from one address).
+    pub fn max_connections_per_ip(&self) -> usize {
+        if self.trust_proxy > 0 || !self.rate_limits.enabled {
+            0
+        } else {
+            self.max_connections_per_ip
+        }
     }
 
     pub fn is_development(&self) -> bool {

@@ -27,6 +27,7 @@ pub mod auth;
 pub mod chat;
 pub mod cli;
 pub mod config;
+pub mod connections;
 pub mod db;
 pub mod db_errors;
 pub mod entities;

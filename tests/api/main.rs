@@ -12,6 +12,7 @@ mod blocks_hold;
 mod browser;
 mod chat_pages;
 mod cli;
+mod connections;
 mod contract;
 mod database_away;
 mod doorbell;
