@@ -81,6 +81,8 @@ pub struct Config {
     pub trust_proxy: usize,
     /// How long a client may take to send its request headers.
     pub header_read_timeout: Duration,
+    /// How long a client may take to send a request body.
+    pub body_read_timeout: Duration,
     /// Open connections the server holds at most.
     pub max_connections: usize,
     /// Open connections per peer address (IPv6 by /64); 0 for no cap.
@@ -188,6 +190,7 @@ impl Config {
                 })?,
             },
             header_read_timeout: Duration::from_secs(parse_num("HEADER_READ_TIMEOUT_SECS", 10)?),
+            body_read_timeout: Duration::from_secs(parse_num("BODY_READ_TIMEOUT_SECS", 60)?.max(1)),
             max_connections: parse_num("MAX_CONNECTIONS", 50_000)?.max(1) as usize,
             max_connections_per_ip: parse_num("MAX_CONNECTIONS_PER_IP", 1_000)? as usize,
             db_pool_size: parse_num("DB_POOL_SIZE", 20)?.max(2) as u32,

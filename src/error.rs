@@ -34,6 +34,8 @@ pub enum AppError {
     Validation(String),
     #[error("too many requests, try again in {} s", .retry_after.as_secs().max(1))]
     RateLimited { retry_after: Duration },
+    #[error("the request body was not received in time")]
+    RequestTimeout,
     #[error("the server is shutting down or not ready")]
     Unavailable,
     /// The database did not answer (refused, timed out, connection lost): a 503 with
@@ -75,6 +77,7 @@ impl AppError {
             Self::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
             Self::Validation(_) => ErrorCode::Validation,
             Self::RateLimited { .. } => ErrorCode::RateLimited,
+            Self::RequestTimeout => ErrorCode::RequestTimeout,
             Self::Unavailable => ErrorCode::Unavailable,
             Self::DatabaseUnavailable => ErrorCode::DatabaseUnavailable,
             Self::Internal(_) => ErrorCode::Internal,
@@ -92,6 +95,7 @@ impl AppError {
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::Unavailable | Self::DatabaseUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -167,6 +171,8 @@ pub enum ErrorCode {
     Validation,
     /// Too many requests; retry after `Retry-After` seconds.
     RateLimited,
+    /// The request body did not arrive in time.
+    RequestTimeout,
     /// Shutting down or not ready; retry later.
     Unavailable,
     /// The database is not answering; retry after `Retry-After` seconds.
@@ -189,6 +195,7 @@ impl ErrorCode {
             StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::UnsupportedMediaType,
             StatusCode::UNPROCESSABLE_ENTITY => Self::Validation,
             StatusCode::TOO_MANY_REQUESTS => Self::RateLimited,
+            StatusCode::REQUEST_TIMEOUT => Self::RequestTimeout,
             StatusCode::SERVICE_UNAVAILABLE => Self::Unavailable,
             s if s.is_server_error() => Self::Internal,
             _ => Self::BadRequest,

@@ -3,6 +3,7 @@
 
 pub mod api;
 mod assets;
+mod body_timeout;
 mod docs;
 pub mod errors;
 pub mod extract;
@@ -47,6 +48,10 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(sessions)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            body_timeout::limit,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             errors::render,

@@ -52,3 +52,23 @@ async fn connections_past_the_global_cap_get_a_503() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(status_line(&app).await, "HTTP/1.1 503 Service Unavailable");
 }
+
+#[tokio::test]
+async fn a_body_that_stops_halfway_gets_a_408() {
+    let app = spawn_app_with(&[("BODY_READ_TIMEOUT_SECS", "1")]).await;
+    let mut stream = connect(&app).await;
+    stream
+        .write_all(
+            b"POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+              Content-Length: 100\r\n\r\n{\"username\": ",
+        )
+        .await
+        .unwrap();
+    let mut answer = vec![0u8; 512];
+    let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut answer))
+        .await
+        .expect("an answer, not a wait for the rest of the body")
+        .unwrap();
+    let text = String::from_utf8_lossy(&answer[..n]);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+}

@@ -1,0 +1,50 @@
+//! A deadline for receiving a request body (`BODY_READ_TIMEOUT_SECS`), counted from the
+//! end of the headers: a client that stops sending halfway gets a `408` instead of holding
+//! a connection and a handler forever.
+
+use std::sync::{
+    Arc,
+    atomic::{AtomicBool, Ordering},
+};
+
+use axum::{
+    body::Body,
+    extract::{Request, State},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use futures_util::StreamExt;
+
+use crate::{error::AppError, web::AppState};
+
+#[derive(Debug, thiserror::Error)]
+#[error("the request body was not received in time")]
+struct TimedOut;
+
+pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let deadline = tokio::time::Instant::now() + state.config.body_read_timeout;
+    let fired = Arc::new(AtomicBool::new(false));
+    let flag = fired.clone();
+    let (parts, body) = req.into_parts();
+    let mut inner = body.into_data_stream();
+    let timed = async_stream::stream! {
+        loop {
+            match tokio::time::timeout_at(deadline, inner.next()).await {
+                Ok(Some(chunk)) => yield chunk,
+                Ok(None) => break,
+                Err(_) => {
+                    flag.store(true, Ordering::Relaxed);
+                    yield Err(axum::Error::new(TimedOut));
+                    break;
+                }
+            }
+        }
+    };
+    let response = next
+        .run(Request::from_parts(parts, Body::from_stream(timed)))
+        .await;
+    if fired.load(Ordering::Relaxed) && !response.status().is_success() {
+        return AppError::RequestTimeout.into_response();
+    }
+    response
+}
