@@ -60,6 +60,9 @@ impl<T: DeserializeOwned> Json<T> {
                 "the body is not valid JSON: {err}"
             )));
         }
+        if bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000")) {
+            return Err(nul_refused());
+        }
         serde_json::from_slice(bytes)
             .map(Self)
             .map_err(|err| AppError::Validation(format!("the JSON body does not fit: {err}")))
@@ -100,9 +103,31 @@ impl From<FormRejection> for AppError {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default, FromRequestParts)]
-#[from_request(via(axum::extract::Query), rejection(AppError))]
+/// Query parameters. A NUL character (`%00`) is refused here: no text field may hold one
+/// (PostgreSQL cannot store it), so it is bad input, never a server error later.
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        if parts
+            .uri
+            .query()
+            .is_some_and(|q| q.to_ascii_lowercase().contains("%00"))
+        {
+            return Err(nul_refused());
+        }
+        let axum::extract::Query(value) =
+            axum::extract::Query::<T>::from_request_parts(parts, state).await?;
+        Ok(Self(value))
+    }
+}
+
+fn nul_refused() -> AppError {
+    AppError::BadRequest("text may not contain NUL characters".into())
+}
 
 impl From<QueryRejection> for AppError {
     fn from(rejection: QueryRejection) -> Self {

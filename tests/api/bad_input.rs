@@ -82,3 +82,22 @@ async fn broken_json_is_a_400_saying_where_it_breaks_and_the_wrong_shape_a_422()
         }
     }
 }
+
+#[tokio::test]
+async fn a_nul_character_in_text_is_a_400_not_a_server_error() {
+    let app = spawn_app().await;
+    let ana = app.user("ana").await;
+    for path in ["/api/users?q=x%00y", "/api/search?q=a%00"] {
+        let r = ana.client().get(app.url(path)).send().await.unwrap();
+        expect_error(r, StatusCode::BAD_REQUEST).await;
+    }
+    let r = ana
+        .client()
+        .post(app.url("/api/tokens"))
+        .header("content-type", "application/json")
+        .body(r#"{"name": "a\u0000b"}"#)
+        .send()
+        .await
+        .unwrap();
+    expect_error(r, StatusCode::BAD_REQUEST).await;
+}
