@@ -95,6 +95,8 @@ pub struct Config {
     pub stream_queue: usize,
     /// A resume further behind than this many events gets a `reset` instead of a replay.
     pub replay_max_events: u64,
+    /// Open streams one user may have on one instance.
+    pub max_streams_per_user: usize,
     /// How often the log tailer looks for events without a doorbell.
     pub event_poll: Duration,
     /// How long events are kept for resuming streams (older cursors get `reset`).
@@ -199,6 +201,7 @@ impl Config {
             ),
             stream_queue: parse_num("STREAM_QUEUE", 1024)?.max(8) as usize,
             replay_max_events: parse_num("REPLAY_MAX_EVENTS", 100_000)?.max(1),
+            max_streams_per_user: parse_num("MAX_STREAMS_PER_USER", 30)?.max(1) as usize,
             event_poll: Duration::from_millis(parse_num("EVENT_POLL_MS", 250)?.max(10)),
             event_retention: Duration::from_secs(
                 parse_num("EVENT_RETENTION_SECS", 7 * 24 * 3600)?.max(1),

@@ -54,7 +54,7 @@ use self::{
     members::Members,
     presence::Presence,
     receipts::Receipts,
-    registry::{Departures, Registry},
+    registry::{Departures, Registry, Tie},
     stream::{Guard, Start, Subscription},
 };
 use crate::{
@@ -72,6 +72,8 @@ pub struct Settings {
     pub queue: usize,
     /// The longest backlog a resuming stream is replayed.
     pub replay_max: u64,
+    /// Open streams one user may have here.
+    pub streams_per_user: usize,
     /// How often the tailer looks at the log without a doorbell.
     pub poll: Duration,
     /// How long events are kept for resuming streams.
@@ -84,6 +86,12 @@ impl Settings {
             heartbeat: config.heartbeat,
             queue: config.stream_queue,
             replay_max: config.replay_max_events,
+            // Benchmarks open thousands of streams for few users: lifted with the limits.
+            streams_per_user: if config.rate_limits.enabled {
+                config.max_streams_per_user
+            } else {
+                usize::MAX
+            },
             poll: config.event_poll,
             retention: config.event_retention,
         }
@@ -175,7 +183,26 @@ impl Realtime {
     ) -> Result<Subscription> {
         let rt = &self.0;
         let (tx, rx) = mpsc::channel(rt.settings.queue);
-        let (id, first) = rt.registry.add(user, credential.clone(), expires_at, tx);
+        // Every revocation below this position committed before the credential check
+        // further down, which therefore already reflects it; only later ones apply to this
+        // stream (so a revocation of older sessions, delivered late, cannot close a
+        // session that started after it).
+        let checked_from = eventlog::head(&rt.db).await?;
+        let (id, first) = rt
+            .registry
+            .add(
+                user,
+                Tie {
+                    credential: credential.clone(),
+                    expires_at,
+                    revocable_from: checked_from,
+                },
+                tx,
+                rt.settings.streams_per_user,
+            )
+            .ok_or(AppError::RateLimited {
+                retry_after: Duration::from_secs(5),
+            })?;
         rt.metrics.open.increment(1.0);
         let guard = Guard {
             rt: self.clone(),
@@ -206,8 +233,9 @@ impl Realtime {
             (Some(None), _) => Start::Reset(eventlog::head(&rt.db).await?),
         };
         // Registered first, checked second: a revocation committed before this check is
-        // seen here, and one committed after it reaches this stream through the tailer.
-        // So a replay need not (and must not) apply old revocations itself.
+        // seen here, and one committed after it reaches this stream through the tailer
+        // (at or above `checked_from`). So a replay need not (and must not) apply old
+        // revocations itself.
         if !auth::credential_is_live(&rt.db, user, &credential).await? {
             return Err(AppError::Unauthorized);
         }

@@ -20,14 +20,25 @@ use uuid::Uuid;
 use time::OffsetDateTime;
 
 use super::delivery::{HEARTBEAT, Item};
-use crate::{auth::Credential, eventlog::Revocation};
+use crate::{
+    auth::Credential,
+    eventlog::{Position, Revocation},
+};
+
+/// What a stream is tied to: ending it ends the stream.
+pub struct Tie {
+    pub credential: Credential,
+    /// When the credential lapses by itself (a session's idle expiry); the stream closes
+    /// at the first heartbeat after it.
+    pub expires_at: Option<OffsetDateTime>,
+    /// Revocations logged at or after this position apply to the stream; earlier ones
+    /// were already checked when it opened.
+    pub revocable_from: Position,
+}
 
 struct Subscriber {
     id: u64,
-    credential: Credential,
-    /// When the credential lapses by itself (a session's idle expiry); the stream closes
-    /// at the first heartbeat after it.
-    expires_at: Option<OffsetDateTime>,
+    tie: Tie,
     tx: mpsc::Sender<Item>,
 }
 
@@ -48,25 +59,24 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// Adds a stream; returns its id and whether it is the user's first on this instance.
+    /// Adds a stream unless the user already has `most` here; returns its id and whether
+    /// it is the user's first on this instance.
     pub fn add(
         &self,
         user: Uuid,
-        credential: Credential,
-        expires_at: Option<OffsetDateTime>,
+        tie: Tie,
         tx: mpsc::Sender<Item>,
-    ) -> (u64, bool) {
+        most: usize,
+    ) -> Option<(u64, bool)> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let mut users = self.users.lock().expect("registry lock");
         let list = users.entry(user).or_default();
-        list.push(Subscriber {
-            id,
-            credential,
-            expires_at,
-            tx,
-        });
+        if list.len() >= most {
+            return None;
+        }
+        list.push(Subscriber { id, tie, tx });
         self.streams.fetch_add(1, Ordering::Relaxed);
-        (id, list.len() == 1)
+        Some((id, list.len() == 1))
     }
 
     /// Removes one stream (it ended); returns whether the user has none left here.
@@ -185,12 +195,14 @@ impl Registry {
     }
 
     /// Closes the user's streams whose credential `which` covers.
-    pub fn revoke(&self, user: Uuid, which: &Revocation) -> Departures {
+    pub fn revoke(&self, user: Uuid, which: &Revocation, logged_at: Position) -> Departures {
         let mut users = self.users.lock().expect("registry lock");
         let mut out = Departures::default();
         if let Some(list) = users.get_mut(&user) {
             let before = list.len();
-            list.retain(|s| !s.credential.is_revoked_by(which));
+            list.retain(|s| {
+                s.tie.revocable_from > logged_at || !s.tie.credential.is_revoked_by(which)
+            });
             self.streams
                 .fetch_sub((before - list.len()) as u64, Ordering::Relaxed);
             if list.is_empty() {
@@ -210,7 +222,7 @@ impl Registry {
         for user in all {
             if let Some(list) = users.get_mut(&user) {
                 let before = list.len();
-                list.retain(|s| s.expires_at.is_none_or(|at| at > now));
+                list.retain(|s| s.tie.expires_at.is_none_or(|at| at > now));
                 self.streams
                     .fetch_sub((before - list.len()) as u64, Ordering::Relaxed);
                 if list.is_empty() {
@@ -236,6 +248,14 @@ mod tests {
     use super::*;
     use crate::{eventlog::Kind, realtime::delivery::Delivery};
 
+    fn tie(credential: Credential, from: i64) -> Tie {
+        Tie {
+            credential,
+            expires_at: None,
+            revocable_from: Position { xid: 10, id: from },
+        }
+    }
+
     fn item() -> Item {
         Delivery::new(None, Kind::Typing, None, "{}").shared()
     }
@@ -245,7 +265,7 @@ mod tests {
         let registry = Registry::default();
         let user = Uuid::new_v4();
         let (tx, mut rx) = mpsc::channel(2);
-        registry.add(user, Credential::Token(Uuid::nil()), None, tx);
+        registry.add(user, tie(Credential::Token(Uuid::nil()), 0), tx, 8);
         let members: HashSet<Uuid> = [user].into();
         for _ in 0..2 {
             assert_eq!(registry.deliver_to_members(&members, &item()).lagged, 0);
@@ -269,13 +289,36 @@ mod tests {
         let user = Uuid::new_v4();
         let (a, _ra) = mpsc::channel(4);
         let (b, _rb) = mpsc::channel(4);
-        registry.add(user, Credential::Session("s1".into()), None, a);
-        registry.add(user, Credential::Session("s2".into()), None, b);
-        registry.revoke(user, &Revocation::Session("s1".into()));
+        registry.add(user, tie(Credential::Session("s1".into()), 0), a, 8);
+        registry.add(user, tie(Credential::Session("s2".into()), 0), b, 8);
+        let at = Position { xid: 10, id: 5 };
+        registry.revoke(user, &Revocation::Session("s1".into()), at);
         assert_eq!(registry.len(), 1);
-        let out = registry.revoke(user, &Revocation::SessionsExcept(None));
+        let out = registry.revoke(user, &Revocation::SessionsExcept(None), at);
         assert_eq!(out.gone, vec![user]);
         assert!(!registry.is_connected(user));
+    }
+
+    #[test]
+    fn a_revocation_logged_before_a_stream_was_checked_leaves_it_open() {
+        let registry = Registry::default();
+        let user = Uuid::new_v4();
+        let (tx, _rx) = mpsc::channel(4);
+        registry.add(user, tie(Credential::Session("new".into()), 7), tx, 8);
+        let earlier = Position { xid: 10, id: 6 };
+        registry.revoke(
+            user,
+            &Revocation::SessionsExcept(Some("old".into())),
+            earlier,
+        );
+        assert_eq!(
+            registry.len(),
+            1,
+            "an older revocation is not this session's"
+        );
+        let later = Position { xid: 10, id: 7 };
+        registry.revoke(user, &Revocation::All, later);
+        assert_eq!(registry.len(), 0);
     }
 
     #[test]
@@ -284,8 +327,8 @@ mod tests {
         let (me, other) = (Uuid::new_v4(), Uuid::new_v4());
         let (tx1, mut rx1) = mpsc::channel(4);
         let (tx2, mut rx2) = mpsc::channel(4);
-        registry.add(me, Credential::Token(Uuid::nil()), None, tx1);
-        registry.add(other, Credential::Token(Uuid::nil()), None, tx2);
+        registry.add(me, tie(Credential::Token(Uuid::nil()), 0), tx1, 8);
+        registry.add(other, tie(Credential::Token(Uuid::nil()), 0), tx2, 8);
         let typing = Delivery::new(None, Kind::Typing, None, "{}")
             .about(me)
             .shared();

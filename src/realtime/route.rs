@@ -26,7 +26,7 @@ pub enum Route {
     /// Only the thread's member cache changes.
     MembersChanged(Uuid),
     /// Close the user's streams that `Revocation` covers.
-    Revoke(Uuid, Revocation),
+    Revoke(Uuid, Revocation, Position),
     /// Nothing to deliver (an unknown kind from a newer version, or a malformed row).
     Ignore,
 }
@@ -51,7 +51,7 @@ pub fn route(e: &LoggedEvent) -> Route {
     match kind {
         Kind::AuthRevoked => {
             return match (e.user_id, serde_json::from_str(&e.payload)) {
-                (Some(user), Ok(which)) => Route::Revoke(user, which),
+                (Some(user), Ok(which)) => Route::Revoke(user, which, e.position),
                 _ => Route::Ignore,
             };
         }

@@ -142,7 +142,7 @@ async fn dispatch(rt: &Inner, event: &LoggedEvent) -> Result<()> {
             }
         }
         Route::MembersChanged(thread) => rt.members.invalidate(thread),
-        Route::Revoke(user, which) => rt.settle(rt.registry.revoke(user, &which)),
+        Route::Revoke(user, which, at) => rt.settle(rt.registry.revoke(user, &which, at)),
         Route::Ignore => {}
     }
     Ok(())

@@ -144,6 +144,29 @@ async fn a_cursor_too_far_behind_gets_a_reset_instead_of_a_long_replay() {
 }
 
 #[tokio::test]
+async fn a_user_with_too_many_open_streams_gets_a_429_until_one_closes() {
+    let app = spawn_app_with(&[("MAX_STREAMS_PER_USER", "2"), ("HEARTBEAT_SECS", "1")]).await;
+    let ana = app.user("ana").await;
+    let first = ana.stream().await;
+    let _second = ana.stream().await;
+    let third = ana.get("/api/chat/sse").await;
+    assert_eq!(third.status(), reqwest::StatusCode::TOO_MANY_REQUESTS);
+    assert!(third.headers().contains_key("retry-after"));
+    let body: serde_json::Value = third.json().await.unwrap();
+    assert_eq!(body["code"], "rate_limited", "{body}");
+    drop(first);
+    let mut reopened = false;
+    for _ in 0..50 {
+        if ana.get("/api/chat/sse").await.status() == reqwest::StatusCode::OK {
+            reopened = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(reopened, "a closed stream frees its place");
+}
+
+#[tokio::test]
 async fn the_stream_starts_with_a_retry_hint_and_sends_heartbeats() {
     use futures_util::StreamExt;
     let app = spawn_app_with(&[("HEARTBEAT_SECS", "1")]).await;
