@@ -23,3 +23,9 @@ impl MigratorTrait for Migrator {
         ]
     }
 }
+
+/// Runs one SQL script of a migration.
+async fn execute(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {
+    manager.get_connection().execute_unprepared(sql).await?;
+    Ok(())
+}

@@ -3,6 +3,8 @@
 
 use sea_orm_migration::prelude::*;
 
+use crate::execute;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -19,9 +21,4 @@ impl MigrationTrait for Migration {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         execute(manager, "DROP INDEX events_thread_idx").await
     }
-}
-
-async fn execute(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {
-    manager.get_connection().execute_unprepared(sql).await?;
-    Ok(())
 }

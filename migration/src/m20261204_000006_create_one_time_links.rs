@@ -4,16 +4,17 @@
 
 use sea_orm_migration::prelude::*;
 
+use crate::execute;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .get_connection()
-            .execute_unprepared(
-                r#"
+        execute(
+            manager,
+            r#"
             CREATE TABLE one_time_links (
                 id          uuid PRIMARY KEY,
                 purpose     text NOT NULL CHECK (purpose IN ('invite', 'password_reset')),
@@ -26,16 +27,11 @@ impl MigrationTrait for Migration {
                 CHECK ((purpose = 'password_reset') = (user_id IS NOT NULL))
             );
             "#,
-            )
-            .await?;
-        Ok(())
+        )
+        .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .get_connection()
-            .execute_unprepared("DROP TABLE one_time_links;")
-            .await?;
-        Ok(())
+        execute(manager, "DROP TABLE one_time_links;").await
     }
 }

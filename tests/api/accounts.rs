@@ -101,74 +101,56 @@ async fn usernames_and_emails_are_unique_ignoring_case_without_telling_strangers
 #[tokio::test]
 async fn bad_registration_input_gets_a_clear_error_and_stores_nothing() {
     let app = spawn_app().await;
+    let register = || app.client.post(app.url("/api/auth/register"));
     let cases: Vec<(&str, reqwest::RequestBuilder, StatusCode)> = vec![
         (
             "missing password",
-            app.client
-                .post(app.url("/api/auth/register"))
-                .json(&json!({"username": "ana"})),
+            register().json(&json!({"username": "ana"})),
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
         (
             "missing username",
-            app.client
-                .post(app.url("/api/auth/register"))
-                .json(&json!({"password": PASSWORD})),
+            register().json(&json!({"password": PASSWORD})),
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
         (
             "wrong type",
-            app.client
-                .post(app.url("/api/auth/register"))
-                .json(&json!({"username": 42, "password": PASSWORD})),
+            register().json(&json!({"username": 42, "password": PASSWORD})),
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
         (
             "unknown field",
-            app.client
-                .post(app.url("/api/auth/register"))
-                .json(&json!({"username": "ana", "password": PASSWORD, "role": "OWNER"})),
+            register().json(&json!({"username": "ana", "password": PASSWORD, "role": "OWNER"})),
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
         (
             "short username",
-            app.client
-                .post(app.url("/api/auth/register"))
-                .json(&json!({"username": "an", "password": PASSWORD})),
+            register().json(&json!({"username": "an", "password": PASSWORD})),
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
         (
             "html username",
-            app.client
-                .post(app.url("/api/auth/register"))
-                .json(&json!({"username": "<b>ana</b>", "password": PASSWORD})),
+            register().json(&json!({"username": "<b>ana</b>", "password": PASSWORD})),
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
         (
             "short password",
-            app.client
-                .post(app.url("/api/auth/register"))
-                .json(&json!({"username": "ana", "password": "short"})),
+            register().json(&json!({"username": "ana", "password": "short"})),
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
         (
             "long password",
-            app.client
-                .post(app.url("/api/auth/register"))
-                .json(&json!({"username": "ana", "password": "p".repeat(300)})),
+            register().json(&json!({"username": "ana", "password": "p".repeat(300)})),
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
         (
             "bad email",
-            app.client
-                .post(app.url("/api/auth/register"))
-                .json(&json!({"username": "ana", "password": PASSWORD, "email": "nope"})),
+            register().json(&json!({"username": "ana", "password": PASSWORD, "email": "nope"})),
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
         (
             "long name",
-            app.client
-                .post(app.url("/api/auth/register"))
+            register()
                 .json(&json!({"username": "ana", "password": PASSWORD, "name": "n".repeat(65)})),
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
@@ -351,7 +333,7 @@ fn session_cookie(response: &reqwest::Response) -> Option<String> {
 async fn the_api_requires_authentication() {
     let app = spawn_app().await;
     for path in ["/api/me", "/api/users", "/api/tokens", "/api/admin/users"] {
-        let response = app.client.get(app.url(path)).send().await.unwrap();
+        let response = app.get(path).await;
         expect_error(response, StatusCode::UNAUTHORIZED).await;
     }
 }

@@ -35,58 +35,54 @@ async fn only_the_owner_grants_admin_and_nobody_changes_the_owner() {
     let promoted: serde_json::Value = promoted.json().await.unwrap();
     assert_eq!(promoted["systemRole"], "ADMIN");
 
-    expect_error(
-        admin
-            .admin_patch(member_id, json!({"systemRole": "ADMIN"}))
-            .await,
-        StatusCode::FORBIDDEN,
-    )
-    .await;
-    expect_error(
-        admin
-            .admin_patch(owner_id, json!({"deactivated": true}))
-            .await,
-        StatusCode::FORBIDDEN,
-    )
-    .await;
-    expect_error(
-        owner
-            .admin_patch(owner_id, json!({"systemRole": "MEMBER"}))
-            .await,
-        StatusCode::FORBIDDEN,
-    )
-    .await;
-    expect_error(
-        owner
-            .admin_patch(member_id, json!({"systemRole": "OWNER"}))
-            .await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-    )
-    .await;
-    expect_error(
-        owner
-            .admin_patch(member_id, json!({"systemRole": "KING"}))
-            .await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-    )
-    .await;
-    expect_error(
-        owner
-            .admin_patch(
-                &uuid::Uuid::new_v4().to_string(),
-                json!({"deactivated": true}),
-            )
-            .await,
-        StatusCode::NOT_FOUND,
-    )
-    .await;
-    expect_error(
-        owner
-            .admin_patch("nope", json!({"deactivated": true}))
-            .await,
-        StatusCode::NOT_FOUND,
-    )
-    .await;
+    let unknown = uuid::Uuid::new_v4().to_string();
+    let refused = [
+        (
+            &admin,
+            member_id,
+            json!({"systemRole": "ADMIN"}),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            &admin,
+            owner_id,
+            json!({"deactivated": true}),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            &owner,
+            owner_id,
+            json!({"systemRole": "MEMBER"}),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            &owner,
+            member_id,
+            json!({"systemRole": "OWNER"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            &owner,
+            member_id,
+            json!({"systemRole": "KING"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            &owner,
+            unknown.as_str(),
+            json!({"deactivated": true}),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            &owner,
+            "nope",
+            json!({"deactivated": true}),
+            StatusCode::NOT_FOUND,
+        ),
+    ];
+    for (who, target, change, status) in refused {
+        expect_error(who.admin_patch(target, change).await, status).await;
+    }
 
     // An admin may deactivate a member.
     let r = admin
@@ -138,12 +134,13 @@ async fn the_admin_page_lists_users_and_deactivates_with_htmx() {
     let csrf = csrf_from(&html).unwrap();
     let id = member.id.as_str();
     let r = owner
-        .post_htmx(
+        .submit(
+            StatusCode::OK,
+            Post::Htmx,
             &format!("/admin/users/{id}"),
             &[("csrf_token", &csrf), ("deactivated", "true")],
         )
         .await;
-    assert_eq!(r.status(), StatusCode::OK);
     let fragment = r.text().await.unwrap();
     assert!(fragment.contains("id=\"admin-users\"") && fragment.contains("deactivated"));
     assert!(

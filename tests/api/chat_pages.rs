@@ -22,17 +22,20 @@ async fn a_dm_started_from_people_delivers_messages_with_and_without_javascript(
 
     // Without JavaScript: post and come back.
     let r = bob
-        .post_form(
+        .submit(
+            StatusCode::SEE_OTHER,
+            Post::Form,
             &format!("{chat}/messages"),
             &[("csrf_token", &csrf), ("content", "hello ana\nsecond line")],
         )
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&r), chat);
 
     // With htmx: just the new message.
     let r = bob
-        .post_htmx(
+        .submit(
+            StatusCode::OK,
+            Post::Htmx,
             &format!("{chat}/messages"),
             &[
                 ("csrf_token", &csrf),
@@ -40,7 +43,6 @@ async fn a_dm_started_from_people_delivers_messages_with_and_without_javascript(
             ],
         )
         .await;
-    assert_eq!(r.status(), StatusCode::OK);
     let fragment = r.text().await.unwrap();
     assert_eq!(message_ids(&fragment).len(), 1);
     assert!(!fragment.contains("<html"));
@@ -76,13 +78,13 @@ async fn older_messages_load_in_pages() {
     let chat = bob.start_dm_from_people(&ana).await;
     let csrf = bob.csrf(&chat).await;
     for i in 0..55 {
-        let r = bob
-            .post_htmx(
-                &format!("{chat}/messages"),
-                &[("csrf_token", &csrf), ("content", &format!("note {i}"))],
-            )
-            .await;
-        assert_eq!(r.status(), StatusCode::OK);
+        bob.submit(
+            StatusCode::OK,
+            Post::Htmx,
+            &format!("{chat}/messages"),
+            &[("csrf_token", &csrf), ("content", &format!("note {i}"))],
+        )
+        .await;
     }
     let (_, page) = bob.get_page(&chat).await;
     let ids = message_ids(&page);

@@ -125,25 +125,13 @@ async fn roles_deactivation_and_bot_tokens_work_from_the_command_line() {
     let out = confab(&app, &["token", "create", "bot", "--name", "ci"], "").await;
     assert!(out.status.success(), "{}", stderr(&out));
     let token = stdout(&out).trim().to_owned();
-    let me = app
-        .client
-        .get(app.url("/api/me"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let me = app.get_as_bot(&token, "/api/me").await;
     let me = ok_json(me).await;
     assert_eq!(me["id"], bot.json["id"], "the token acts as the bot");
 
     let out = confab(&app, &["user", "deactivate", "bot"], "").await;
     assert!(out.status.success(), "{}", stderr(&out));
-    let me = app
-        .client
-        .get(app.url("/api/me"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let me = app.get_as_bot(&token, "/api/me").await;
     expect_error(me, StatusCode::UNAUTHORIZED).await;
 }
 

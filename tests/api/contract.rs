@@ -17,14 +17,7 @@ async fn every_kind_of_json_error_carries_its_stable_code() {
     let owner = app.user("owner").await;
     let cases = [
         (app.me(&new_client()).await, StatusCode::UNAUTHORIZED),
-        (
-            app.client
-                .get(app.url("/api/nothing"))
-                .send()
-                .await
-                .unwrap(),
-            StatusCode::NOT_FOUND,
-        ),
+        (app.get("/api/nothing").await, StatusCode::NOT_FOUND),
         (
             app.client.put(app.url("/api/me")).send().await.unwrap(),
             StatusCode::METHOD_NOT_ALLOWED,
@@ -82,14 +75,7 @@ async fn every_kind_of_json_error_carries_its_stable_code() {
     assert_eq!(body["code"], "rate_limited", "{body}");
 
     // The document lists the codes, so clients can generate them.
-    let doc = ok_json(
-        app.client
-            .get(app.url("/api/openapi.json"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let doc = ok_json(app.get("/api/openapi.json").await).await;
     let listed = doc["components"]["schemas"]["ErrorCode"]["enum"]
         .as_array()
         .expect("ErrorCode is an enum in the OpenAPI document")

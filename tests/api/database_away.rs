@@ -11,13 +11,7 @@ use crate::{helpers::*, private_pg::PrivatePg};
 
 async fn readyz(app: &TestApp) -> (StatusCode, Duration) {
     let started = Instant::now();
-    let status = app
-        .client
-        .get(app.url("/readyz"))
-        .send()
-        .await
-        .unwrap()
-        .status();
+    let status = app.get("/readyz").await.status();
     (status, started.elapsed())
 }
 

@@ -16,7 +16,9 @@ async fn a_group_is_created_from_the_form_and_can_be_left() {
     let cat_id = cat.id.as_str();
     assert!(html.contains(&format!("value=\"{bob_id}\"")));
     let r = ana
-        .post_form(
+        .submit(
+            StatusCode::SEE_OTHER,
+            Post::Form,
             "/chats/new",
             &[
                 ("csrf_token", &csrf),
@@ -26,7 +28,6 @@ async fn a_group_is_created_from_the_form_and_can_be_left() {
             ],
         )
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let chat = location(&r);
 
     let (status, page) = ana.get_page(&chat).await;
@@ -35,13 +36,13 @@ async fn a_group_is_created_from_the_form_and_can_be_left() {
     assert!(!page.contains("Book <club>"));
     assert!(page.contains("3 members"));
     assert!(page.contains(&format!("{chat}/leave")));
-    let r = ana
-        .post_form(
-            &format!("{chat}/messages"),
-            &[("csrf_token", &csrf), ("content", "welcome")],
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    ana.submit(
+        StatusCode::SEE_OTHER,
+        Post::Form,
+        &format!("{chat}/messages"),
+        &[("csrf_token", &csrf), ("content", "welcome")],
+    )
+    .await;
     let (_, page) = ana.get_page(&chat).await;
     assert!(page.contains("read by 0 of 2"));
 
@@ -50,9 +51,13 @@ async fn a_group_is_created_from_the_form_and_can_be_left() {
     assert!(list.contains(&format!("href=\"{chat}\"")));
     let bob_csrf = csrf_from(&list).unwrap();
     let r = bob
-        .post_form(&format!("{chat}/leave"), &[("csrf_token", &bob_csrf)])
+        .press(
+            StatusCode::SEE_OTHER,
+            Post::Form,
+            &format!("{chat}/leave"),
+            &bob_csrf,
+        )
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&r), "/chats");
     let (_, list) = bob.get_page("/chats").await;
     assert!(!list.contains(&format!("href=\"{chat}\"")));
@@ -72,40 +77,40 @@ async fn group_admins_add_and_remove_members_from_the_page() {
             && page.contains(&format!("/members/{}/remove", bob.id.as_str()))
     );
     let csrf = csrf_from(&page).unwrap();
-    let r = ana
-        .post_form(
-            &format!("/chats/{g}/members"),
-            &[("csrf_token", &csrf), ("username", "cid")],
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    ana.submit(
+        StatusCode::SEE_OTHER,
+        Post::Form,
+        &format!("/chats/{g}/members"),
+        &[("csrf_token", &csrf), ("username", "cid")],
+    )
+    .await;
     assert_eq!(cid.get_page(&format!("/chats/{g}")).await.0, StatusCode::OK);
-    let unknown = ana
-        .post_form(
-            &format!("/chats/{g}/members"),
-            &[("csrf_token", &csrf), ("username", "nobody")],
-        )
-        .await;
-    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+    ana.submit(
+        StatusCode::NOT_FOUND,
+        Post::Form,
+        &format!("/chats/{g}/members"),
+        &[("csrf_token", &csrf), ("username", "nobody")],
+    )
+    .await;
     // A plain member sees no admin controls and cannot use them.
     let (_, bobs) = bob.get_page(&format!("/chats/{g}")).await;
     assert!(!bobs.contains("Add member"));
     let bob_csrf = csrf_from(&bobs).unwrap();
     let cid_id = cid.id.as_str();
-    let r = bob
-        .post_form(
-            &format!("/chats/{g}/members/{cid_id}/remove"),
-            &[("csrf_token", &bob_csrf)],
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    let r = ana
-        .post_form(
-            &format!("/chats/{g}/members/{cid_id}/remove"),
-            &[("csrf_token", &csrf)],
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    bob.press(
+        StatusCode::FORBIDDEN,
+        Post::Form,
+        &format!("/chats/{g}/members/{cid_id}/remove"),
+        &bob_csrf,
+    )
+    .await;
+    ana.press(
+        StatusCode::SEE_OTHER,
+        Post::Form,
+        &format!("/chats/{g}/members/{cid_id}/remove"),
+        &csrf,
+    )
+    .await;
     assert_eq!(
         cid.get_page(&format!("/chats/{g}")).await.0,
         StatusCode::NOT_FOUND
@@ -118,19 +123,22 @@ async fn people_can_be_blocked_and_unblocked() {
     let [ana, bob] = app.users(["ana", "bob"]).await;
     let bob_id = bob.id.as_str();
     let csrf = ana.csrf("/people").await;
-    let r = ana
-        .post_form(&format!("/people/{bob_id}/block"), &[("csrf_token", &csrf)])
-        .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    ana.press(
+        StatusCode::SEE_OTHER,
+        Post::Form,
+        &format!("/people/{bob_id}/block"),
+        &csrf,
+    )
+    .await;
     let (_, html) = ana.get_page("/people").await;
     assert!(html.contains(&format!("/people/{bob_id}/unblock")));
-    let r = ana
-        .post_form(
-            &format!("/people/{bob_id}/unblock"),
-            &[("csrf_token", &csrf)],
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    ana.press(
+        StatusCode::SEE_OTHER,
+        Post::Form,
+        &format!("/people/{bob_id}/unblock"),
+        &csrf,
+    )
+    .await;
     let (_, html) = ana.get_page("/people?q=bo").await;
     assert!(html.contains(&format!("/people/{bob_id}/block")));
 }

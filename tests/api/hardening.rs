@@ -111,7 +111,7 @@ async fn a_new_api_token_is_never_cacheable() {
 #[tokio::test]
 async fn an_https_public_url_in_any_case_brings_hsts_and_secure_cookies() {
     let app = spawn_app_with(&[("PUBLIC_URL", "HTTPS://Chat.Example.com")]).await;
-    let r = app.client.get(app.url("/login")).send().await.unwrap();
+    let r = app.get("/login").await;
     assert_eq!(r.headers()["strict-transport-security"], "max-age=31536000");
     let r = app
         .register_with(
@@ -142,19 +142,6 @@ async fn a_token_cannot_mint_more_tokens() {
     expect_error(r, StatusCode::FORBIDDEN).await;
 }
 
-async fn change_password(user: &TestUser, current: &str) -> reqwest::Response {
-    let csrf = user.csrf("/settings").await;
-    user.post_htmx(
-        "/settings/password",
-        &[
-            ("csrf_token", &csrf),
-            ("current_password", current),
-            ("new_password", "a new long password"),
-        ],
-    )
-    .await
-}
-
 #[tokio::test]
 async fn a_password_change_revokes_the_api_tokens_and_says_so() {
     let app = spawn_app().await;
@@ -168,7 +155,7 @@ async fn a_password_change_revokes_the_api_tokens_and_says_so() {
         bearer(&new_client()).send().await.unwrap().status(),
         StatusCode::OK
     );
-    let r = change_password(&ana, PASSWORD).await;
+    let r = ana.change_password(PASSWORD, "a new long password").await;
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.text().await.unwrap().contains("API tokens revoked"));
     expect_error(
@@ -183,10 +170,12 @@ async fn guessing_the_current_password_on_the_settings_page_is_limited() {
     let app = spawn_app_with(&[("RATE_LIMIT_LOGIN_PER_MINUTE", "3")]).await;
     let ana = app.user("ana").await;
     for _ in 0..3 {
-        let r = change_password(&ana, "a wrong guess").await;
+        let r = ana
+            .change_password("a wrong guess", "a new long password")
+            .await;
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     }
-    let r = change_password(&ana, PASSWORD).await;
+    let r = ana.change_password(PASSWORD, "a new long password").await;
     assert_eq!(
         r.status(),
         StatusCode::TOO_MANY_REQUESTS,

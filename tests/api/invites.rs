@@ -37,9 +37,8 @@ async fn an_invite_link_registers_one_account_while_registration_is_closed() {
 
     let csrf = owner.csrf("/admin").await;
     let r = owner
-        .post_htmx("/admin/invites", &[("csrf_token", &csrf)])
+        .press(StatusCode::OK, Post::Htmx, "/admin/invites", &csrf)
         .await;
-    assert_eq!(r.status(), StatusCode::OK);
     let invite = link_in(&r.text().await.unwrap(), "/invite/");
 
     let dora = new_client();
@@ -83,12 +82,13 @@ async fn a_reset_link_sets_a_new_password_once() {
     let csrf = owner.csrf("/admin").await;
     // Without JavaScript the whole page comes back with the link on it.
     let r = owner
-        .post_form(
+        .press(
+            StatusCode::OK,
+            Post::Form,
             &format!("/admin/users/{id}/reset-link"),
-            &[("csrf_token", &csrf)],
+            &csrf,
         )
         .await;
-    assert_eq!(r.status(), StatusCode::OK);
     let reset = link_in(&r.text().await.unwrap(), "/reset/");
 
     let anyone = new_client();
@@ -119,18 +119,18 @@ async fn expired_links_and_non_admins_are_refused() {
     let app = spawn_app().await;
     let [owner, member] = app.users(["owner", "member"]).await;
     let csrf = member.csrf("/settings").await;
-    let r = member
-        .post_form("/admin/invites", &[("csrf_token", &csrf)])
+    member
+        .press(StatusCode::FORBIDDEN, Post::Form, "/admin/invites", &csrf)
         .await;
-    assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let owner_id = owner.id.as_str();
-    let r = member
-        .post_form(
+    member
+        .press(
+            StatusCode::FORBIDDEN,
+            Post::Form,
             &format!("/admin/users/{owner_id}/reset-link"),
-            &[("csrf_token", &csrf)],
+            &csrf,
         )
         .await;
-    assert_eq!(r.status(), StatusCode::FORBIDDEN);
 
     let csrf = owner.csrf("/admin").await;
     let r = owner

@@ -12,13 +12,13 @@ async fn messages_are_edited_reacted_to_and_deleted_through_forms() {
     let chat = bob.start_dm_from_people(&ana).await;
     let csrf = bob.csrf(&chat).await;
     for text in ["first", "second"] {
-        let r = bob
-            .post_form(
-                &format!("{chat}/messages"),
-                &[("csrf_token", &csrf), ("content", text)],
-            )
-            .await;
-        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        bob.submit(
+            StatusCode::SEE_OTHER,
+            Post::Form,
+            &format!("{chat}/messages"),
+            &[("csrf_token", &csrf), ("content", text)],
+        )
+        .await;
     }
     let (_, page) = bob.get_page(&chat).await;
     let ids = message_ids(&page);
@@ -35,46 +35,48 @@ async fn messages_are_edited_reacted_to_and_deleted_through_forms() {
     assert!(form.contains(">first</textarea>"));
 
     // Edit without JavaScript.
-    let r = bob
-        .post_form(
-            &format!("{chat}/messages/{first}/edit"),
-            &[("csrf_token", &csrf), ("content", "first, fixed")],
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    bob.submit(
+        StatusCode::SEE_OTHER,
+        Post::Form,
+        &format!("{chat}/messages/{first}/edit"),
+        &[("csrf_token", &csrf), ("content", "first, fixed")],
+    )
+    .await;
     let (_, page) = bob.get_page(&chat).await;
     assert!(page.contains("first, fixed"));
     assert!(page.contains("(edited)"));
 
     // React with htmx, then take it back.
     let r = bob
-        .post_htmx(
+        .submit(
+            StatusCode::OK,
+            Post::Htmx,
             &format!("{chat}/messages/{second}/react"),
             &[("csrf_token", &csrf), ("emoji", "🎉"), ("on", "1")],
         )
         .await;
-    assert_eq!(r.status(), StatusCode::OK);
     let fragment = r.text().await.unwrap();
     assert!(fragment.contains("reaction reacted"));
     assert!(fragment.contains("🎉 <span class=\"count\">1</span>"));
-    let r = bob
-        .post_form(
-            &format!("{chat}/messages/{second}/react"),
-            &[("csrf_token", &csrf), ("emoji", "🎉"), ("on", "0")],
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    bob.submit(
+        StatusCode::SEE_OTHER,
+        Post::Form,
+        &format!("{chat}/messages/{second}/react"),
+        &[("csrf_token", &csrf), ("emoji", "🎉"), ("on", "0")],
+    )
+    .await;
     let (_, page) = bob.get_page(&chat).await;
     assert!(!page.contains("🎉 <span"));
 
     // Delete with htmx: the tombstone comes back.
     let r = bob
-        .post_htmx(
+        .press(
+            StatusCode::OK,
+            Post::Htmx,
             &format!("{chat}/messages/{second}/delete"),
-            &[("csrf_token", &csrf)],
+            &csrf,
         )
         .await;
-    assert_eq!(r.status(), StatusCode::OK);
     let fragment = r.text().await.unwrap();
     assert!(fragment.contains("message deleted"));
     assert!(!fragment.contains(">second<"));
@@ -99,32 +101,32 @@ async fn replying_from_the_page_links_the_reply_to_its_message() {
             && page.contains(&format!("name=\"reply_to_id\" value=\"{pid}\""))
     );
     let csrf = csrf_from(&page).unwrap();
-    let r = ana
-        .post_form(
-            &format!("/chats/{room}/messages"),
-            &[
-                ("csrf_token", &csrf),
-                ("content", "noon"),
-                ("reply_to_id", pid),
-            ],
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    ana.submit(
+        StatusCode::SEE_OTHER,
+        Post::Form,
+        &format!("/chats/{room}/messages"),
+        &[
+            ("csrf_token", &csrf),
+            ("content", "noon"),
+            ("reply_to_id", pid),
+        ],
+    )
+    .await;
     let msgs = ana.messages(&general).await;
     assert_eq!(msgs["messages"][1]["replyToId"], parent["id"]);
     let (_, page) = ana.get_page(&format!("/chats/{room}")).await;
     assert!(page.contains(&format!("href=\"#m-{pid}\"")));
-    let bad = ana
-        .post_form(
-            &format!("/chats/{room}/messages"),
-            &[
-                ("csrf_token", &csrf),
-                ("content", "x"),
-                ("reply_to_id", "nope"),
-            ],
-        )
-        .await;
-    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    ana.submit(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Post::Form,
+        &format!("/chats/{room}/messages"),
+        &[
+            ("csrf_token", &csrf),
+            ("content", "x"),
+            ("reply_to_id", "nope"),
+        ],
+    )
+    .await;
 }
 
 #[tokio::test]

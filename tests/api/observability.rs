@@ -18,7 +18,7 @@ use tokio::{
 use crate::helpers::*;
 
 async fn scrape(app: &TestApp) -> String {
-    let r = app.client.get(app.url("/metrics")).send().await.unwrap();
+    let r = app.get("/metrics").await;
     assert_eq!(r.status(), StatusCode::OK);
     r.text().await.unwrap()
 }
@@ -26,7 +26,7 @@ async fn scrape(app: &TestApp) -> String {
 #[tokio::test]
 async fn every_metric_is_prefixed_with_confab_and_has_help_text() {
     let app = spawn_app().await;
-    app.client.get(app.url("/api/me")).send().await.unwrap();
+    app.get("/api/me").await;
     let text = scrape(&app).await;
     for name in ["http_requests_total", "http_request_duration_seconds"] {
         assert!(
@@ -69,7 +69,7 @@ async fn a_made_up_method_does_not_create_its_own_metric_series() {
 #[tokio::test]
 async fn with_a_metrics_token_the_metrics_refuse_scrapers_without_it() {
     let app = spawn_app_with(&[("METRICS_TOKEN", "scrape-secret")]).await;
-    let bare = app.client.get(app.url("/metrics")).send().await.unwrap();
+    let bare = app.get("/metrics").await;
     let message = expect_error(bare, StatusCode::UNAUTHORIZED).await;
     assert!(message.contains("METRICS_TOKEN"), "{message}");
     let wrong = app
@@ -103,8 +103,8 @@ async fn a_request_id_is_echoed_when_sent_and_generated_when_not() {
         .unwrap();
     assert_eq!(r.headers()["x-request-id"], "from-the-proxy-42");
     let id = |r: &reqwest::Response| r.headers()["x-request-id"].to_str().unwrap().to_owned();
-    let a = app.client.get(app.url("/api/me")).send().await.unwrap();
-    let b = app.client.get(app.url("/nowhere")).send().await.unwrap();
+    let a = app.get("/api/me").await;
+    let b = app.get("/nowhere").await;
     assert!(!id(&a).is_empty());
     assert_ne!(id(&a), id(&b), "each request gets its own id");
 }

@@ -10,16 +10,16 @@ use crate::helpers::*;
 #[tokio::test]
 async fn health_and_readiness_answer() {
     let app = spawn_app().await;
-    let r = app.client.get(app.url("/healthz")).send().await.unwrap();
+    let r = app.get("/healthz").await;
     assert_eq!(r.status(), StatusCode::OK);
-    let r = app.client.get(app.url("/readyz")).send().await.unwrap();
+    let r = app.get("/readyz").await;
     assert_eq!(r.status(), StatusCode::OK);
 }
 
 #[tokio::test]
 async fn metrics_count_requests_by_route_and_status() {
     let app = spawn_app().await;
-    app.client.get(app.url("/api/me")).send().await.unwrap();
+    app.get("/api/me").await;
     let text = app.metrics_text().await;
     assert!(text.contains("confab_http_requests_total"), "{text}");
     assert!(text.contains("route=\"/api/me\"") && text.contains("status=\"401\""));
@@ -67,12 +67,7 @@ async fn the_openapi_document_covers_the_json_api() {
 #[tokio::test]
 async fn api_errors_are_json_even_for_unknown_routes_and_methods() {
     let app = spawn_app().await;
-    let r = app
-        .client
-        .get(app.url("/api/nothing-here"))
-        .send()
-        .await
-        .unwrap();
+    let r = app.get("/api/nothing-here").await;
     expect_error(r, StatusCode::NOT_FOUND).await;
     let r = app.client.put(app.url("/api/me")).send().await.unwrap();
     expect_error(r, StatusCode::METHOD_NOT_ALLOWED).await;
@@ -81,12 +76,7 @@ async fn api_errors_are_json_even_for_unknown_routes_and_methods() {
 #[tokio::test]
 async fn assets_are_served_with_validators_and_caching() {
     let app = spawn_app().await;
-    let r = app
-        .client
-        .get(app.url("/assets/vendor/htmx.min.js"))
-        .send()
-        .await
-        .unwrap();
+    let r = app.get("/assets/vendor/htmx.min.js").await;
     assert_eq!(r.status(), StatusCode::OK);
     assert!(
         r.headers()[header::CACHE_CONTROL]
@@ -103,12 +93,7 @@ async fn assets_are_served_with_validators_and_caching() {
         .await
         .unwrap();
     assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
-    let missing = app
-        .client
-        .get(app.url("/assets/nope.js"))
-        .send()
-        .await
-        .unwrap();
+    let missing = app.get("/assets/nope.js").await;
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
     let avatar = app
         .client
@@ -119,20 +104,31 @@ async fn assets_are_served_with_validators_and_caching() {
     assert_eq!(avatar.headers()[header::CONTENT_TYPE], "image/svg+xml");
 }
 
+const VENDOR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/vendor");
+
+/// The sha256 of a vendored file, in hex.
+fn vendored_sha256(file: &str) -> String {
+    let bytes = std::fs::read(format!("{VENDOR}/{file}")).unwrap();
+    Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The row of `VERSIONS.md` that records `file`.
+fn versions_row<'a>(table: &'a str, file: &str) -> &'a str {
+    table
+        .lines()
+        .find(|l| l.starts_with(&format!("| {file} ")))
+        .unwrap_or_else(|| panic!("{file} has no row in VERSIONS.md"))
+}
+
 #[test]
 fn vendored_htmx_matches_the_recorded_checksums() {
-    let root = env!("CARGO_MANIFEST_DIR");
-    let table = std::fs::read_to_string(format!("{root}/assets/vendor/VERSIONS.md")).unwrap();
+    let table = std::fs::read_to_string(format!("{VENDOR}/VERSIONS.md")).unwrap();
     for file in ["htmx.min.js", "hx-sse.min.js"] {
-        let bytes = std::fs::read(format!("{root}/assets/vendor/{file}")).unwrap();
-        let sum: String = Sha256::digest(&bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        let row = table
-            .lines()
-            .find(|l| l.starts_with(&format!("| {file} ")))
-            .unwrap();
+        let sum = vendored_sha256(file);
+        let row = versions_row(&table, file);
         assert!(
             row.contains("4.0.1") && row.contains(&sum),
             "{file}: {sum} not in {row}"
@@ -142,9 +138,8 @@ fn vendored_htmx_matches_the_recorded_checksums() {
 
 #[test]
 fn every_vendored_file_matches_its_recorded_checksum() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/vendor");
-    let table = std::fs::read_to_string(format!("{dir}/VERSIONS.md")).unwrap();
-    let mut files: Vec<String> = std::fs::read_dir(dir)
+    let table = std::fs::read_to_string(format!("{VENDOR}/VERSIONS.md")).unwrap();
+    let mut files: Vec<String> = std::fs::read_dir(VENDOR)
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .filter(|f| f.ends_with(".js") || f.ends_with(".css"))
@@ -152,15 +147,8 @@ fn every_vendored_file_matches_its_recorded_checksum() {
     files.sort();
     assert!(files.len() >= 4, "{files:?}");
     for file in files {
-        let bytes = std::fs::read(format!("{dir}/{file}")).unwrap();
-        let sum: String = Sha256::digest(&bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        let row = table
-            .lines()
-            .find(|l| l.starts_with(&format!("| {file} ")))
-            .unwrap_or_else(|| panic!("{file} has no row in VERSIONS.md"));
+        let sum = vendored_sha256(&file);
+        let row = versions_row(&table, &file);
         let cells: Vec<&str> = row.split('|').map(str::trim).collect();
         assert_eq!(
             cells[4], sum,
@@ -174,7 +162,7 @@ fn every_vendored_file_matches_its_recorded_checksum() {
 async fn the_server_stops_promptly_on_shutdown() {
     let mut app = spawn_app().await;
     // A client holding an idle keep-alive connection must not keep the server up.
-    app.client.get(app.url("/healthz")).send().await.unwrap();
+    app.get("/healthz").await;
     tokio::time::timeout(Duration::from_secs(10), app.stop())
         .await
         .expect("shutdown finished");

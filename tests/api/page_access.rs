@@ -14,20 +14,20 @@ async fn non_members_get_404_on_a_conversation_and_its_posts() {
     let (status, _) = eve.get_page(&chat).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let csrf = eve.csrf("/chats").await;
-    let r = eve
-        .post_form(
-            &format!("{chat}/messages"),
-            &[("csrf_token", &csrf), ("content", "let me in")],
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::NOT_FOUND);
-    let r = eve
-        .post_htmx(
-            &format!("{chat}/messages"),
-            &[("csrf_token", &csrf), ("content", "let me in")],
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    eve.submit(
+        StatusCode::NOT_FOUND,
+        Post::Form,
+        &format!("{chat}/messages"),
+        &[("csrf_token", &csrf), ("content", "let me in")],
+    )
+    .await;
+    eve.submit(
+        StatusCode::NOT_FOUND,
+        Post::Htmx,
+        &format!("{chat}/messages"),
+        &[("csrf_token", &csrf), ("content", "let me in")],
+    )
+    .await;
     let (status, _) = eve.get_page("/chats/not-a-uuid").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }

@@ -107,11 +107,11 @@ async fn login_never_redirects_off_site() {
 async fn pages_that_need_a_login_redirect_to_it() {
     let app = spawn_app().await;
     for path in ["/chats", "/settings", "/admin"] {
-        let r = app.client.get(app.url(path)).send().await.unwrap();
+        let r = app.get(path).await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER, "{path}");
         assert!(location(&r).starts_with("/login?next="), "{path}");
     }
-    let r = app.client.get(app.url("/")).send().await.unwrap();
+    let r = app.get("/").await;
     assert_eq!(location(&r), "/login");
 }
 
@@ -120,8 +120,8 @@ async fn the_logout_form_ends_the_session() {
     let app = spawn_app().await;
     let ana = app.user("ana").await;
     let csrf = ana.csrf("/chats").await;
-    let r = ana.post_form("/logout", &[("csrf_token", &csrf)]).await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    ana.press(StatusCode::SEE_OTHER, Post::Form, "/logout", &csrf)
+        .await;
     expect_error(ana.me().await, StatusCode::UNAUTHORIZED).await;
 }
 
@@ -131,22 +131,24 @@ async fn settings_change_the_display_name_with_and_without_htmx() {
     let ana = app.user("ana").await;
     let csrf = ana.csrf("/settings").await;
     let r = ana
-        .post_htmx(
+        .submit(
+            StatusCode::OK,
+            Post::Htmx,
             "/settings/profile",
             &[("csrf_token", &csrf), ("name", "Ana Banana")],
         )
         .await;
-    assert_eq!(r.status(), StatusCode::OK);
     let fragment = r.text().await.unwrap();
     assert!(fragment.contains("Ana Banana") && fragment.contains("Saved."));
     assert!(!fragment.contains("<html"));
     let r = ana
-        .post_form(
+        .submit(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Post::Form,
             "/settings/profile",
             &[("csrf_token", &csrf), ("name", "  ")],
         )
         .await;
-    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         r.text().await.unwrap().contains("<html"),
         "without htmx the whole page comes back"
@@ -160,17 +162,9 @@ async fn changing_the_password_ends_the_other_sessions_only() {
     let app = spawn_app().await;
     let laptop = app.user("ana").await;
     let phone = app.sign_in(&laptop).await;
-    let csrf = laptop.csrf("/settings").await;
 
     let wrong = laptop
-        .post_htmx(
-            "/settings/password",
-            &[
-                ("csrf_token", &csrf),
-                ("current_password", "not it at all"),
-                ("new_password", "a new long password"),
-            ],
-        )
+        .change_password("not it at all", "a new long password")
         .await;
     assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
@@ -179,17 +173,10 @@ async fn changing_the_password_ends_the_other_sessions_only() {
         "a failed change ends nothing"
     );
 
-    let r = laptop
-        .post_htmx(
-            "/settings/password",
-            &[
-                ("csrf_token", &csrf),
-                ("current_password", PASSWORD),
-                ("new_password", "a new long password"),
-            ],
-        )
+    let changed = laptop
+        .change_password(PASSWORD, "a new long password")
         .await;
-    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(changed.status(), StatusCode::OK);
     assert_eq!(
         laptop.me().await.status(),
         StatusCode::OK,
@@ -214,12 +201,13 @@ async fn tokens_are_created_and_revoked_from_settings() {
     let ana = app.user("ana").await;
     let csrf = ana.csrf("/settings").await;
     let r = ana
-        .post_form(
+        .submit(
+            StatusCode::OK,
+            Post::Form,
             "/settings/tokens",
             &[("csrf_token", &csrf), ("name", "my bot")],
         )
         .await;
-    assert_eq!(r.status(), StatusCode::OK);
     let html = r.text().await.unwrap();
     let start = html.find("id=\"new-token\">").unwrap() + "id=\"new-token\">".len();
     let token = &html[start..start + html[start..].find('<').unwrap()];
@@ -233,13 +221,13 @@ async fn tokens_are_created_and_revoked_from_settings() {
 
     let listed: Vec<serde_json::Value> = ana.get("/api/tokens").await.json().await.unwrap();
     let id = listed[0]["id"].as_str().unwrap();
-    let r = ana
-        .post_htmx(
-            &format!("/settings/tokens/{id}/revoke"),
-            &[("csrf_token", &csrf)],
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::OK);
+    ana.press(
+        StatusCode::OK,
+        Post::Htmx,
+        &format!("/settings/tokens/{id}/revoke"),
+        &csrf,
+    )
+    .await;
     let me = app.get_as_bot(token, "/api/me").await;
     assert_eq!(me.status(), StatusCode::UNAUTHORIZED);
 }
@@ -263,12 +251,7 @@ async fn user_written_names_are_escaped_on_pages() {
 #[tokio::test]
 async fn unknown_pages_get_a_readable_404() {
     let app = spawn_app().await;
-    let r = app
-        .client
-        .get(app.url("/no/such/page"))
-        .send()
-        .await
-        .unwrap();
+    let r = app.get("/no/such/page").await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     let html = r.text().await.unwrap();
     assert!(html.contains("<html") && html.contains("not found"));

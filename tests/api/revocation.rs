@@ -63,16 +63,8 @@ async fn resuming_across_an_old_password_change_does_not_close_a_newer_session()
 
     // The password changes from another session: every other session ends (an
     // `auth.revoked` for "all sessions but that one" is logged).
-    let csrf = elsewhere.csrf("/settings").await;
     let changed = elsewhere
-        .post_htmx(
-            "/settings/password",
-            &[
-                ("csrf_token", &csrf),
-                ("current_password", PASSWORD),
-                ("new_password", "a brand new passphrase"),
-            ],
-        )
+        .change_password(PASSWORD, "a brand new passphrase")
         .await;
     assert_eq!(changed.status(), StatusCode::OK);
 

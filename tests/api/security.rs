@@ -41,13 +41,13 @@ async fn every_form_post_without_the_csrf_token_is_refused() {
     // Another session's token does not work either.
     let other = app.user("bob").await;
     let other_token = other.csrf("/settings").await;
-    let r = ana
-        .post_form(
-            "/settings/profile",
-            &[("csrf_token", &other_token), ("name", "x")],
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    ana.submit(
+        StatusCode::FORBIDDEN,
+        Post::Form,
+        "/settings/profile",
+        &[("csrf_token", &other_token), ("name", "x")],
+    )
+    .await;
     let me: serde_json::Value = ana.me().await.json().await.unwrap();
     assert_eq!(me["name"], "ana", "nothing changed");
 }
@@ -89,7 +89,7 @@ async fn cross_site_requests_are_refused_even_on_the_api() {
 async fn responses_carry_security_headers() {
     let app = spawn_app().await;
     for path in ["/login", "/api/me", "/healthz", "/assets/app.css"] {
-        let r = app.client.get(app.url(path)).send().await.unwrap();
+        let r = app.get(path).await;
         let h = r.headers();
         let csp = h["content-security-policy"].to_str().unwrap();
         assert!(

@@ -118,12 +118,7 @@ async fn revoking_a_token_closes_its_streams() {
 #[tokio::test]
 async fn the_event_stream_needs_a_login() {
     let app = spawn_app().await;
-    let r = app
-        .client
-        .get(app.url("/api/chat/sse"))
-        .send()
-        .await
-        .unwrap();
+    let r = app.get("/api/chat/sse").await;
     assert!(
         !expect_error(r, reqwest::StatusCode::UNAUTHORIZED)
             .await

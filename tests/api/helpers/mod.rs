@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 pub use html::{escaped, location, message_ids};
 pub use sse::{PATIENCE, Sse};
-pub use user::{TestUser, id_str};
+pub use user::{Post, TestUser, id_str};
 
 pub const PASSWORD: &str = "correct horse battery";
 
@@ -189,6 +189,11 @@ impl TestApp {
         );
         let json = response.json().await.unwrap();
         TestUser::new(client, &self.address, json)
+    }
+
+    /// An anonymous GET of `path`.
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().await.unwrap()
     }
 
     /// The Prometheus text of `/metrics`.

@@ -6,6 +6,13 @@ use serde_json::{Value, json};
 
 use super::{Sse, csrf_from, ok_json};
 
+/// How a form is posted: as a browser without JavaScript, or as htmx.
+#[derive(Clone, Copy, Debug)]
+pub enum Post {
+    Form,
+    Htmx,
+}
+
 /// A logged-in user of a test server (clones share the session).
 #[derive(Clone)]
 pub struct TestUser {
@@ -318,6 +325,43 @@ impl TestUser {
             .send()
             .await
             .unwrap()
+    }
+
+    /// Changes the password on the settings page (as htmx), from `current` to `new`.
+    pub async fn change_password(&self, current: &str, new: &str) -> Response {
+        let csrf = self.csrf("/settings").await;
+        self.post_htmx(
+            "/settings/password",
+            &[
+                ("csrf_token", &csrf),
+                ("current_password", current),
+                ("new_password", new),
+            ],
+        )
+        .await
+    }
+
+    /// Presses a form's only button (the form carries just its CSRF token) and checks the
+    /// answer's status.
+    pub async fn press(&self, expected: StatusCode, how: Post, path: &str, csrf: &str) -> Response {
+        self.submit(expected, how, path, &[("csrf_token", csrf)])
+            .await
+    }
+
+    /// Posts a form (plainly or as htmx) and checks the answer's status.
+    pub async fn submit(
+        &self,
+        expected: StatusCode,
+        how: Post,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> Response {
+        let response = match how {
+            Post::Form => self.post_form(path, form).await,
+            Post::Htmx => self.post_htmx(path, form).await,
+        };
+        assert_eq!(response.status(), expected, "posting {path}");
+        response
     }
 
     /// Posts a form the way htmx does (same fields, plus `HX-Request`).
