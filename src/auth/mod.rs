@@ -67,6 +67,7 @@ impl Credential {
             (Revocation::Session(a), Self::Session(b)) => a == b,
             (Revocation::Token(a), Self::Token(b)) => a == b,
             (Revocation::SessionsExcept(keep), Self::Session(s)) => keep.as_ref() != Some(s),
+            (Revocation::Sessions(ended), Self::Session(s)) => ended.contains(s),
             _ => false,
         }
     }

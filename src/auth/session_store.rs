@@ -36,16 +36,28 @@ impl PgSessionStore {
         user: Uuid,
         keep: Option<&Id>,
     ) -> crate::error::Result<u64> {
-        let txn = db.begin().await?;
-        let mut delete = sessions::Entity::delete_many().filter(sessions::Column::UserId.eq(user));
-        if let Some(keep) = keep {
-            delete = delete.filter(sessions::Column::Id.ne(keep.to_string()));
+        #[derive(FromQueryResult)]
+        struct Ended {
+            id: String,
         }
-        let deleted = delete.exec(&txn).await?.rows_affected;
-        let keep = keep.map(super::session_digest);
-        eventlog::revoke(&txn, user, Revocation::SessionsExcept(keep)).await?;
+        let txn = db.begin().await?;
+        let ended = Ended::find_by_statement(crate::db::stmt(
+            "DELETE FROM sessions WHERE user_id = $1 AND ($2::text IS NULL OR id <> $2)
+             RETURNING id",
+            [user.into(), keep.map(|k| k.to_string()).into()],
+        ))
+        .all(&txn)
+        .await?;
+        // The revocation names the sessions it ended, so it can never reach a session
+        // that starts later, however late a stream sees it.
+        let digests: Vec<String> = ended
+            .iter()
+            .filter_map(|row| row.id.parse::<Id>().ok())
+            .map(|id| super::session_digest(&id))
+            .collect();
+        eventlog::revoke(&txn, user, Revocation::Sessions(digests)).await?;
         txn.commit().await?;
-        Ok(deleted)
+        Ok(ended.len() as u64)
     }
 
     fn row(record: &Record) -> session_store::Result<sessions::ActiveModel> {

@@ -97,8 +97,11 @@ pub enum Revocation {
     Session(String),
     /// One API token, by id.
     Token(Uuid),
-    /// Every session but one (a password change keeps the caller's own session).
+    /// Every session but one. Written by earlier versions only: a password change now
+    /// names the sessions it ended ([`Revocation::Sessions`]).
     SessionsExcept(Option<String>),
+    /// These sessions, by the digests of their ids.
+    Sessions(Vec<String>),
 }
 
 /// Records, in the caller's transaction, that some of `user`'s credentials ended: their
