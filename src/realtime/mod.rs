@@ -218,9 +218,9 @@ impl Realtime {
         let tailer_at = *rt.tailer_at.lock().expect("tailer position lock");
         let start = match (resume.map(Position::parse), tailer_at) {
             (None, Some(at)) => Start::Live(at),
-            (None, None) => Start::Live(eventlog::head(&rt.db).await?),
+            (None, None) => Start::Live(checked_from),
             (Some(Some(p)), _) => {
-                let head = eventlog::head(&rt.db).await?;
+                let head = checked_from;
                 if p <= head
                     && !rt.pruned_past(p).await?
                     && !eventlog::backlog_exceeds(&rt.db, p, rt.settings.replay_max).await?
@@ -230,7 +230,7 @@ impl Realtime {
                     Start::Reset(head)
                 }
             }
-            (Some(None), _) => Start::Reset(eventlog::head(&rt.db).await?),
+            (Some(None), _) => Start::Reset(checked_from),
         };
         // Registered first, checked second: a revocation committed before this check is
         // seen here, and one committed after it reaches this stream through the tailer
