@@ -16,6 +16,8 @@
 //!   to the streams of the users who may see it at delivery time (`members`).
 //! - [`registry`]: this instance's open streams, per user, with bounded queues.
 //! - [`stream`]: one stream: replay after a resume, then live, each event once.
+//! - `summaries`: each connected member's `thread.updated` (last message, unread count)
+//!   kept current after messages and reads, without a query per message.
 //! - `receipts`: what streams delivered, folded into delivered pointers and events.
 //! - [`presence`]: who is online here and across instances; `announce`: telling people.
 //! - `typing`: typing notices; `jobs`: the timers that keep it all going.
@@ -30,6 +32,7 @@ mod receipts;
 pub mod registry;
 mod route;
 pub mod stream;
+mod summaries;
 mod tailer;
 mod typing;
 
@@ -56,6 +59,7 @@ use self::{
     receipts::Receipts,
     registry::{Departures, Registry, Tie},
     stream::{Guard, Start, Subscription},
+    summaries::Summaries,
 };
 use crate::{
     auth::{self, Credential},
@@ -115,6 +119,8 @@ pub(crate) struct Inner {
     bus: Arc<Bus>,
     registry: Registry,
     members: Members,
+    /// Each connected member's `thread.updated` after messages and reads.
+    summaries: Summaries,
     receipts: Receipts,
     presence: Presence,
     typing: Mutex<HashMap<(Uuid, Uuid), Instant>>,
@@ -149,6 +155,7 @@ impl Realtime {
             bus,
             registry: Registry::default(),
             members: Members::default(),
+            summaries: Summaries::default(),
             receipts: Receipts::default(),
             typing: Mutex::default(),
             ephemeral: (tx, Mutex::new(Some(rx))),

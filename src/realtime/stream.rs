@@ -17,6 +17,7 @@ use super::{
     Inner, Realtime,
     delivery::{Delivery, HELLO, Item},
     route::{Route, route},
+    summaries::summary,
     tailer::thread_updated,
 };
 use crate::{
@@ -156,10 +157,28 @@ async fn replay(rt: &Inner, user: Uuid, after: Position) -> Result<Replayed> {
         items: Vec::with_capacity(batch.events.len()),
         cursor: after,
     };
+    // Threads whose last message or unread count the backlog changed, with the seq of
+    // the last message it brought: they get a `thread.updated` after it.
+    let mut touched: Vec<(Uuid, Option<i64>)> = Vec::new();
     for event in &batch.events {
         out.cursor = event.position;
         match route(event) {
-            Route::Members(_, item) | Route::User { item, .. } => {
+            Route::Members(thread, item) => {
+                if matches!(
+                    item.kind,
+                    Kind::MessageCreated | Kind::MessageUpdated | Kind::MessageDeleted
+                ) {
+                    let seq = item.message.map(|m| m.seq);
+                    match touched.iter_mut().find(|(t, _)| *t == thread) {
+                        Some((_, upto)) => *upto = seq.max(*upto),
+                        None => touched.push((thread, seq)),
+                    }
+                }
+                if item.subject != Some(user) {
+                    out.items.push(item);
+                }
+            }
+            Route::User { item, .. } => {
                 if item.subject != Some(user) {
                     out.items.push(item);
                 }
@@ -178,6 +197,15 @@ async fn replay(rt: &Inner, user: Uuid, after: Position) -> Result<Replayed> {
                 }
             }
             Route::Revoke(..) | Route::MembersChanged(_) | Route::Ignore => {}
+        }
+    }
+    for (thread, upto) in touched {
+        let views = match upto {
+            Some(upto) => threads::views_upto(&rt.db, thread, &[user], upto).await?,
+            None => threads::views_for(&rt.db, thread, &[user]).await?,
+        };
+        for (_, view) in views {
+            out.items.push(summary(&view)?);
         }
     }
     Ok(out)

@@ -70,6 +70,7 @@ async fn run(rt: &Inner, stop: CancellationToken) {
                     if !deliver_until_done(rt, &event, &stop).await {
                         return;
                     }
+                    rt.summaries.note(&event);
                     at = event.position;
                     *rt.tailer_at.lock().expect("tailer position lock") = Some(at);
                 }
@@ -83,6 +84,10 @@ async fn run(rt: &Inner, stop: CancellationToken) {
                 }
             }
             Err(err) => tracing::warn!(%err, "the tailer cannot read the log; retrying"),
+        }
+        if let Some(next) = rt.summaries.flush(rt).await {
+            let soon = next.saturating_duration_since(std::time::Instant::now());
+            again = again.map(|wait| wait.min(soon));
         }
         if let Some(wait) = again {
             tokio::select! {

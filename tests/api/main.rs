@@ -45,3 +45,4 @@ mod stream_access;
 mod streams;
 mod threads_api;
 mod tokens;
+mod unread_summaries;

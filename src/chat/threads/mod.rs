@@ -12,7 +12,7 @@ pub use direct::direct;
 pub use groups::{add_members, create_group, remove_member, rename};
 pub use membership::{Membership, active_member_ids, announce, leave, membership, set_archived};
 pub use open::{sign_up, sign_up_invited};
-pub use query::{Filter, list, view, views_for};
+pub use query::{Filter, list, view, views_for, views_upto};
 
 /// Most members a group may have.
 pub const MAX_GROUP_MEMBERS: usize = 20_000;

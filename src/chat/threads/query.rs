@@ -54,7 +54,7 @@ pub async fn list(
     viewer: Uuid,
     filter: Filter,
 ) -> Result<Vec<ThreadView>> {
-    Ok(query(conn, &[viewer], filter)
+    Ok(query(conn, &[viewer], filter, None)
         .await?
         .into_iter()
         .map(|(_, view)| view)
@@ -67,7 +67,19 @@ pub async fn views_for(
     thread: Uuid,
     viewers: &[Uuid],
 ) -> Result<Vec<(Uuid, ThreadView)>> {
-    query(conn, viewers, Filter::One(thread)).await
+    query(conn, viewers, Filter::One(thread), None).await
+}
+
+/// Like [`views_for`], but as if the thread's messages ended at `upto_seq`: its last
+/// message and unread counts leave out any message after it (messages committed
+/// meanwhile that a reader of the log has not reached yet).
+pub async fn views_upto(
+    conn: &impl ConnectionTrait,
+    thread: Uuid,
+    viewers: &[Uuid],
+    upto_seq: i64,
+) -> Result<Vec<(Uuid, ThreadView)>> {
+    query(conn, viewers, Filter::One(thread), Some(upto_seq)).await
 }
 
 /// The threads of `viewers` as each of them sees them, newest activity first.
@@ -75,6 +87,7 @@ async fn query(
     conn: &impl ConnectionTrait,
     viewers: &[Uuid],
     filter: Filter,
+    upto_seq: Option<i64>,
 ) -> Result<Vec<(Uuid, ThreadView)>> {
     if viewers.is_empty() {
         return Ok(Vec::new());
@@ -87,6 +100,7 @@ async fn query(
     let rows = ThreadRow::find_by_statement(stmt(
         "SELECT p.user_id AS viewer, t.id, t.kind, t.name, t.last_activity_at, p.archived, p.role,
            (SELECT count(*) FROM messages m WHERE m.thread_id = t.id AND m.seq > p.read_seq
+              AND ($4::bigint IS NULL OR m.seq <= $4)
               AND m.author_id <> p.user_id AND m.deleted_at IS NULL) AS unread_count,
            t.member_count::bigint AS member_count,
            lm.id AS last_id, lm.author_id AS last_author_id, lm.content AS last_content,
@@ -94,12 +108,18 @@ async fn query(
          FROM thread_participants p
          JOIN threads t ON t.id = p.thread_id
          LEFT JOIN LATERAL (SELECT id, author_id, content, created_at, deleted_at FROM messages
-                            WHERE thread_id = t.id ORDER BY seq DESC LIMIT 1) lm ON true
+                            WHERE thread_id = t.id AND ($4::bigint IS NULL OR seq <= $4)
+                            ORDER BY seq DESC LIMIT 1) lm ON true
          WHERE p.user_id = ANY($1) AND p.left_at IS NULL
            AND ($2::boolean IS NULL OR p.archived = $2)
            AND ($3::uuid IS NULL OR t.id = $3)
          ORDER BY t.last_activity_at DESC, t.id",
-        [viewers.to_vec().into(), archived.into(), only.into()],
+        [
+            viewers.to_vec().into(),
+            archived.into(),
+            only.into(),
+            upto_seq.into(),
+        ],
     ))
     .all(conn)
     .await?;

@@ -30,7 +30,9 @@ pub struct MessageDeletedEvent {
 }
 
 /// `thread.updated`: a conversation as the caller now sees it (name, members, archive
-/// state, last message, unread count).
+/// state, last message, unread count), whenever that changes for the caller. Updates
+/// that follow messages and reads summarize events delivered under their own ids and
+/// carry no `id:`; they are spaced out per conversation (at most four a second).
 #[derive(Serialize, ToSchema)]
 pub struct ThreadUpdatedEvent(pub ThreadView);
 

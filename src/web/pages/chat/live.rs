@@ -91,6 +91,9 @@ impl Render for PageRender {
                 return Some(item.frame.clone());
             }
             Kind::Typing => return None,
+            // A summary of message events this page already rendered itself (its list
+            // item and heading come from those events).
+            Kind::ThreadUpdated if item.position.is_none() => return None,
             _ => {}
         }
         let html = match self.html(item).await {
