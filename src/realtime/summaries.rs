@@ -24,7 +24,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -52,7 +52,10 @@ const FOLLOWED_THREADS: usize = 10_000;
 const FORGET_AFTER: Duration = Duration::from_secs(120);
 
 /// What one member sees differently from the others.
+#[derive(Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
 struct Personal {
+    #[serde(rename = "unreadCount")]
     unread: i64,
     archived: bool,
     role: ThreadRole,
@@ -265,7 +268,7 @@ impl Summaries {
             (false, None) => threads::views_for(&rt.db, thread, &load).await?,
         };
         let mut out = Vec::new();
-        {
+        let shared = {
             let mut threads = self.threads.lock().expect("summaries lock");
             let Some(s) = threads.get_mut(&thread) else {
                 return Ok(());
@@ -280,20 +283,26 @@ impl Summaries {
             }
             let online: HashSet<Uuid> = online.into_iter().collect();
             s.people.retain(|user, _| online.contains(user));
-            if let Some(shared) = &s.shared {
-                for (user, p) in &s.people {
-                    if s.changed || s.stale.contains(user) || load.contains(user) {
-                        out.push((*user, view_for(shared, p)));
-                    }
+            for (user, p) in &s.people {
+                if s.changed || s.stale.contains(user) || load.contains(user) {
+                    out.push((*user, p.clone()));
                 }
             }
             s.changed = false;
             s.reload = false;
             s.stale.clear();
             s.last_flush = Some(Instant::now());
-        }
-        for (user, view) in out {
-            rt.settle(rt.registry.deliver_to_user(user, &summary(&view)?));
+            s.shared.clone()
+        };
+        let Some(shared) = shared else {
+            return Ok(());
+        };
+        // The shared part is encoded once; each member's own fields are appended to it.
+        let common = common_json(&shared)?;
+        for (user, p) in out {
+            let json = personal_json(&common, &p)?;
+            let item = Delivery::new(None, Kind::ThreadUpdated, Some(thread), &json).shared();
+            rt.settle(rt.registry.deliver_to_user(user, &item));
         }
         Ok(())
     }
@@ -318,15 +327,25 @@ fn spacing(online: usize) -> Duration {
     (FLUSH_EVERY * steps).min(FLUSH_MAX)
 }
 
-fn view_for(shared: &ThreadView, p: &Personal) -> ThreadView {
-    ThreadView {
-        name: p.name.clone(),
-        unread_count: p.unread,
-        archived: p.archived,
-        role: p.role,
-        peer_id: p.peer_id,
-        ..shared.clone()
+/// The view's JSON object without the fields in [`Personal`] and without its closing
+/// brace.
+fn common_json(shared: &ThreadView) -> Result<String> {
+    let mut value = serde_json::to_value(shared).map_err(|e| anyhow::anyhow!(e))?;
+    if let Some(fields) = value.as_object_mut() {
+        for own in ["name", "unreadCount", "archived", "role", "peerId"] {
+            fields.remove(own);
+        }
     }
+    let mut json = value.to_string();
+    json.pop();
+    Ok(json)
+}
+
+/// The whole view for one member: the common part and their own fields.
+fn personal_json(common: &str, p: &Personal) -> Result<String> {
+    let own = serde_json::to_string(p).map_err(|e| anyhow::anyhow!(e))?;
+    // `common` always holds the id, so a comma joins the two field lists.
+    Ok(format!("{common},{}", &own[1..]))
 }
 
 /// Forgets the threads with nothing pending that have been quiet longest.
@@ -392,6 +411,26 @@ mod tests {
         summaries.note(&created(thread, bob, 4));
         assert_eq!(summaries.unread(thread, bob), Some(0));
         assert_eq!(summaries.unread(thread, ana), Some(1));
+    }
+
+    #[test]
+    fn a_members_json_is_their_whole_view() {
+        let view = ThreadView {
+            id: Uuid::now_v7(),
+            kind: crate::entities::threads::ThreadKind::Direct,
+            name: "Bob \"the\" builder".into(),
+            participants: Vec::new(),
+            member_count: 2,
+            last_message: None,
+            unread_count: 7,
+            updated_at: OffsetDateTime::now_utc(),
+            archived: true,
+            role: ThreadRole::Admin,
+            peer_id: Some(Uuid::now_v7()),
+        };
+        let json = personal_json(&common_json(&view).unwrap(), &Personal::of(&view)).unwrap();
+        let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(parsed, serde_json::to_value(&view).unwrap());
     }
 
     #[test]
