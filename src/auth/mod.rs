@@ -21,7 +21,7 @@ use uuid::Uuid;
 use crate::{
     entities::users::SystemRole,
     error::{AppError, Result},
-    eventlog::Revocation,
+    eventlog::{self, Position, Revocation},
 };
 
 /// Logs `user` into `session`: a fresh session id (no fixation) and a fresh CSRF token.
@@ -73,42 +73,53 @@ impl Credential {
     }
 }
 
-/// Whether `credential` still lets `user` in: the session exists and has not expired, or
-/// the token is not revoked; and the user is active. A stream checks this once it is
-/// registered, so a revocation that happened just before is never missed.
-pub async fn credential_is_live(
+/// Whether `credential` still lets `user` in (the session exists and has not expired, or
+/// the token is not revoked; and the user is active), with the log's head read in the
+/// same snapshot: every revocation logged below that head is reflected in the answer,
+/// and every one logged at or after it was committed later. A stream checks this once it
+/// is registered, so a revocation that happens meanwhile reaches it through the log.
+/// `None` when the credential no longer lets the user in.
+pub async fn check_at_head(
     conn: &impl sea_orm::ConnectionTrait,
     user: Uuid,
     credential: &Credential,
-) -> Result<bool> {
+) -> Result<Option<Position>> {
     use sea_orm::FromQueryResult;
     #[derive(FromQueryResult)]
-    struct SessionRow {
-        id: String,
+    struct Checked {
+        head: String,
+        live: bool,
+        sessions: Vec<String>,
     }
-    match credential {
-        Credential::Token(id) => Ok(conn
-            .query_one_raw(crate::db::stmt(
-                "SELECT 1 FROM api_tokens t JOIN users u ON u.id = t.user_id
-                 WHERE t.id = $1 AND t.user_id = $2 AND t.revoked_at IS NULL
-                   AND u.deactivated_at IS NULL",
-                [(*id).into(), user.into()],
-            ))
-            .await?
-            .is_some()),
-        Credential::Session(digest) => {
-            let live = SessionRow::find_by_statement(crate::db::stmt(
-                "SELECT s.id FROM sessions s JOIN users u ON u.id = s.user_id
-                 WHERE s.user_id = $1 AND s.expires_at > now() AND u.deactivated_at IS NULL",
-                [user.into()],
-            ))
-            .all(conn)
-            .await?;
-            Ok(live.iter().any(|row| {
-                row.id
-                    .parse::<Id>()
-                    .is_ok_and(|id| &session_digest(&id) == digest)
-            }))
-        }
-    }
+    let (token, session) = match credential {
+        Credential::Token(id) => (Some(*id), false),
+        Credential::Session(_) => (None, true),
+    };
+    let checked = Checked::find_by_statement(crate::db::stmt(
+        &format!(
+            "SELECT {head} AS head,
+               EXISTS (SELECT 1 FROM api_tokens t JOIN users u ON u.id = t.user_id
+                       WHERE t.id = $2 AND t.user_id = $1 AND t.revoked_at IS NULL
+                         AND u.deactivated_at IS NULL) AS live,
+               ARRAY(SELECT s.id FROM sessions s JOIN users u ON u.id = s.user_id
+                     WHERE $3 AND s.user_id = $1 AND s.expires_at > now()
+                       AND u.deactivated_at IS NULL) AS sessions",
+            head = eventlog::HEAD_SQL,
+        ),
+        [user.into(), token.into(), session.into()],
+    ))
+    .one(conn)
+    .await?
+    .ok_or_else(|| sea_orm::DbErr::Custom("no answer to the credential check".into()))?;
+    let live = match credential {
+        Credential::Token(_) => checked.live,
+        Credential::Session(digest) => checked.sessions.iter().any(|id| {
+            id.parse::<Id>()
+                .is_ok_and(|id| &session_digest(&id) == digest)
+        }),
+    };
+    Ok(match live {
+        true => Some(eventlog::head_from(&checked.head)?),
+        false => None,
+    })
 }

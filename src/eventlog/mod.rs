@@ -37,6 +37,7 @@ mod write;
 pub use kind::{Kind, Life};
 pub use position::Position;
 pub use read::{
-    Batch, LoggedEvent, backlog_exceeds, head, prune, pruned_upto, read_after, read_for_user,
+    Batch, HEAD_SQL, LoggedEvent, backlog_exceeds, head, head_from, prune, pruned_upto, read_after,
+    read_for_user,
 };
 pub use write::{NONE, Revocation, Scope, append, append_many, insert_sql, redact_message, revoke};

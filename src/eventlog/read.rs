@@ -138,15 +138,23 @@ struct Horizon {
 /// The position "now": every event readable so far is before it, every event committed
 /// later is after it.
 pub async fn head(conn: &impl ConnectionTrait) -> Result<Position, DbErr> {
-    let h = Horizon::find_by_statement(stmt(
-        "SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS x",
-        [],
-    ))
-    .one(conn)
-    .await?
-    .ok_or_else(|| DbErr::Custom("no snapshot".into()))?;
-    let xid = parse_xid(&h.x)?;
-    Ok(Position { xid, id: 0 })
+    let h = Horizon::find_by_statement(stmt(&format!("SELECT {HEAD_SQL} AS x"), []))
+        .one(conn)
+        .await?
+        .ok_or_else(|| DbErr::Custom("no snapshot".into()))?;
+    head_from(&h.x)
+}
+
+/// The SQL expression (text) of [`head`], to read the head in the same snapshot as
+/// something else; [`head_from`] turns its value into the position.
+pub const HEAD_SQL: &str = "pg_snapshot_xmin(pg_current_snapshot())::text";
+
+/// The position of a [`HEAD_SQL`] value.
+pub fn head_from(raw: &str) -> Result<Position, DbErr> {
+    Ok(Position {
+        xid: parse_xid(raw)?,
+        id: 0,
+    })
 }
 
 #[derive(FromQueryResult)]

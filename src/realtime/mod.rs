@@ -190,19 +190,18 @@ impl Realtime {
     ) -> Result<Subscription> {
         let rt = &self.0;
         let (tx, rx) = mpsc::channel(rt.settings.queue);
-        // Every revocation below this position committed before the credential check
-        // further down, which therefore already reflects it; only later ones apply to this
-        // stream (so a revocation of older sessions, delivered late, cannot close a
-        // session that started after it).
-        let checked_from = eventlog::head(&rt.db).await?;
-        let (id, first) = rt
+        // Registered first, checked second. Until the check, every revocation delivered
+        // applies (one the check would reject anyway); after it, only those logged at or
+        // above the head the check read in its snapshot: earlier ones are reflected in
+        // the check, so one delivered late cannot close a session that started after it.
+        let (id, _) = rt
             .registry
             .add(
                 user,
                 Tie {
                     credential: credential.clone(),
                     expires_at,
-                    revocable_from: checked_from,
+                    revocable_from: Position::START,
                 },
                 tx,
                 rt.settings.streams_per_user,
@@ -216,18 +215,25 @@ impl Realtime {
             user,
             id,
         };
-        if first && rt.presence.arrived(user) {
+        // One statement: the credential check and the log's head, in one snapshot. A
+        // revocation committed before it is seen here; one committed after it is at or
+        // above `head` and reaches this stream through the tailer, so a replay need not
+        // (and must not) apply old revocations itself.
+        let Some(head) = auth::check_at_head(&rt.db, user, &credential).await? else {
+            return Err(AppError::Unauthorized);
+        };
+        rt.registry.checked(user, id, head);
+        // Online from here (not before the check: a refused stream never shows anyone).
+        if rt.presence.arrived(user) {
             let _ = rt.arrivals.0.send(user);
         }
-        // Only now, after registering: whatever the tailer hands out from here on reaches
-        // this stream's queue. A fresh stream starts where the tailer is; a resuming one
-        // is checked against the log.
+        // Whatever the tailer hands out from here on reaches this stream's queue. A fresh
+        // stream starts where the tailer is; a resuming one is checked against the log.
         let tailer_at = *rt.tailer_at.lock().expect("tailer position lock");
         let start = match (resume.map(Position::parse), tailer_at) {
             (None, Some(at)) => Start::Live(at),
-            (None, None) => Start::Live(checked_from),
+            (None, None) => Start::Live(head),
             (Some(Some(p)), _) => {
-                let head = checked_from;
                 if p <= head
                     && !rt.pruned_past(p).await?
                     && !eventlog::backlog_exceeds(&rt.db, p, rt.settings.replay_max).await?
@@ -237,15 +243,8 @@ impl Realtime {
                     Start::Reset(head)
                 }
             }
-            (Some(None), _) => Start::Reset(checked_from),
+            (Some(None), _) => Start::Reset(head),
         };
-        // Registered first, checked second: a revocation committed before this check is
-        // seen here, and one committed after it reaches this stream through the tailer
-        // (at or above `checked_from`). So a replay need not (and must not) apply old
-        // revocations itself.
-        if !auth::credential_is_live(&rt.db, user, &credential).await? {
-            return Err(AppError::Unauthorized);
-        }
         Ok(Subscription { guard, rx, start })
     }
 }

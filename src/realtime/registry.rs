@@ -79,6 +79,18 @@ impl Registry {
         Some((id, list.len() == 1))
     }
 
+    /// The stream's credential was checked in a snapshot whose log head was `head`:
+    /// from now on only revocations logged at or after it apply.
+    pub fn checked(&self, user: Uuid, id: u64, head: Position) {
+        let mut users = self.users.lock().expect("registry lock");
+        if let Some(s) = users
+            .get_mut(&user)
+            .and_then(|list| list.iter_mut().find(|s| s.id == id))
+        {
+            s.tie.revocable_from = head;
+        }
+    }
+
     /// Removes one stream (it ended); returns whether the user has none left here.
     pub fn remove(&self, user: Uuid, id: u64) -> bool {
         let mut users = self.users.lock().expect("registry lock");

@@ -125,6 +125,11 @@ pub struct IdleResult {
     pub rss_after_kib: Option<u64>,
     pub rss_end_kib: Option<u64>,
     pub rss_per_stream_kib: Option<f64>,
+    /// Server CPU from the first stream opening to the end of the settle time.
+    pub open_cpu_secs: Option<f64>,
+    /// The same per stream opened: the cost of a reconnect storm when every stream
+    /// opens at once (`--open-concurrency` as high as `--streams`).
+    pub open_cpu_ms_per_stream: Option<f64>,
     pub hold_secs: f64,
     pub disconnects_during_hold: u64,
     /// `None` for servers without heartbeats (bare-sse).

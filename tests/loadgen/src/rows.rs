@@ -70,6 +70,12 @@ pub fn rows(outcome: &Outcome) -> Rows {
                 i.rss_after_kib.map(|k| k as f64 / 1024.0),
             );
             push(&mut r, "RSS per stream (KiB)", i.rss_per_stream_kib);
+            push(&mut r, "server CPU opening (s)", i.open_cpu_secs);
+            push(
+                &mut r,
+                "server CPU per stream opened (ms)",
+                i.open_cpu_ms_per_stream,
+            );
             push(&mut r, "hold (s)", i.hold_secs);
             push(&mut r, "disconnects during hold", i.disconnects_during_hold);
             push(&mut r, "heartbeats per stream (min)", i.heartbeats_min);

@@ -22,8 +22,12 @@ pub async fn run(target: &Target, c: &Idle, o: &Options) -> Result<Outcome> {
     let setup_secs = started.elapsed().as_secs_f64();
     let rss = || target.pid.and_then(proc::rss_kib);
     let rss_before = rss();
+    // Everything the server spends on opening the streams (requests, authentication,
+    // registration, presence), up to the end of the settle time.
+    let opening = Meter::start(target.pid);
     let mut set = StreamSet::open(target, setup.streams, clock(), o).await?;
     tokio::time::sleep(c.settle).await;
+    let open_cpu = opening.read(0).server_secs;
     let rss_after = rss();
     let meter = Meter::start(target.pid);
     note(
@@ -53,6 +57,10 @@ pub async fn run(target: &Target, c: &Idle, o: &Options) -> Result<Outcome> {
             (Some(b), Some(a)) if opened > 0 => Some((a as f64 - b as f64) / opened as f64),
             _ => None,
         },
+        open_cpu_secs: open_cpu,
+        open_cpu_ms_per_stream: open_cpu
+            .filter(|_| opened > 0)
+            .map(|secs| secs * 1e3 / opened as f64),
         hold_secs: hold_ns as f64 / 1e9,
         server_cpu_secs_during_hold: cpu.server_secs,
         ..IdleResult::default()
