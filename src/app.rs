@@ -50,6 +50,7 @@ impl Application {
         let writer = Writer::start(db.clone(), config.message_writers, shutdown.clone());
         let state = AppState {
             db,
+            tokens: realtime.tokens(),
             realtime,
             writer,
             limiters: Arc::new(Limiters::new(&config.rate_limits)),

@@ -5,9 +5,9 @@ use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{User, find};
+use super::{User, changed, find};
 use crate::{
-    auth::session_store::PgSessionStore,
+    auth::{session_store::PgSessionStore, token_cache::TokenCache},
     entities::users::{self, SystemRole},
     error::{AppError, Result},
     eventlog::{self, Revocation},
@@ -25,6 +25,7 @@ pub struct AdminChange {
 /// Deactivation ends every session of the user.
 pub async fn admin_update(
     db: &DatabaseConnection,
+    cache: &TokenCache,
     actor: &User,
     target_id: Uuid,
     change: AdminChange,
@@ -37,7 +38,7 @@ pub async fn admin_update(
             "only the owner can grant or remove admin",
         ));
     }
-    apply_change(db, &target, change).await
+    apply_change(db, cache, &target, change).await
 }
 
 /// The user `actor` may manage: only OWNER/ADMIN act; nobody acts on themselves or on the
@@ -67,16 +68,22 @@ pub async fn admin_target(db: &DatabaseConnection, actor: &User, target_id: Uuid
 /// rules about the target hold: the OWNER is not changed and ownership is not transferred.
 pub async fn operator_update(
     db: &DatabaseConnection,
+    cache: &TokenCache,
     target: &User,
     change: AdminChange,
 ) -> Result<User> {
     if target.system_role == SystemRole::Owner {
         return Err(AppError::forbidden("the owner cannot be changed"));
     }
-    apply_change(db, target, change).await
+    apply_change(db, cache, target, change).await
 }
 
-async fn apply_change(db: &DatabaseConnection, target: &User, change: AdminChange) -> Result<User> {
+async fn apply_change(
+    db: &DatabaseConnection,
+    cache: &TokenCache,
+    target: &User,
+    change: AdminChange,
+) -> Result<User> {
     let mut model = users::ActiveModel {
         id: Set(target.id),
         updated_at: Set(OffsetDateTime::now_utc()),
@@ -97,5 +104,6 @@ async fn apply_change(db: &DatabaseConnection, target: &User, change: AdminChang
         // Their token streams close too.
         eventlog::revoke(db, updated.id, Revocation::All).await?;
     }
+    changed(db, cache, updated.id).await?;
     Ok(updated)
 }

@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::{NewAccount, User, admin_target, fields::Password, register, set_password};
+use crate::auth::token_cache::TokenCache;
 use crate::{
     config::Registration,
     db::stmt,
@@ -152,12 +153,17 @@ pub async fn accept_invite(
 }
 
 /// Sets a new password with a reset link (ending the user's sessions); the user.
-pub async fn reset_password(db: &DatabaseConnection, secret: &str, new: Password) -> Result<Uuid> {
+pub async fn reset_password(
+    db: &DatabaseConnection,
+    cache: &TokenCache,
+    secret: &str,
+    new: Password,
+) -> Result<Uuid> {
     let txn = db.begin().await?;
     let user = spend(&txn, secret, Purpose::PasswordReset)
         .await?
         .ok_or_else(gone)?;
     txn.commit().await?;
-    set_password(db, user, new, None).await?;
+    set_password(db, cache, user, new, None).await?;
     Ok(user)
 }

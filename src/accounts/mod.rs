@@ -20,10 +20,11 @@ pub use self::admin::{AdminChange, admin_target, admin_update, operator_update};
 use self::fields::{DisplayName, Email, Password, Username};
 pub use self::view::{Status, UserView};
 use crate::{
-    auth::{password, session_store::PgSessionStore, tokens},
+    auth::{password, session_store::PgSessionStore, token_cache::TokenCache, tokens},
     config::Registration,
     entities::users::{self, SystemRole},
     error::{AppError, Result},
+    eventlog::{self, Kind, Scope},
 };
 
 pub type User = users::Model;
@@ -160,6 +161,7 @@ pub async fn authenticate(db: &DatabaseConnection, username: &str, pass: &str) -
 /// password change is how someone locks out whoever else holds their credentials.
 pub async fn change_password(
     db: &DatabaseConnection,
+    cache: &TokenCache,
     user: &User,
     current: &str,
     new: Password,
@@ -169,13 +171,14 @@ pub async fn change_password(
     if !password::verify(current.to_owned(), stored, password::Budget::Account).await? {
         return Err(AppError::validation(WRONG_CURRENT_PASSWORD));
     }
-    set_password(db, user.id, new, keep).await
+    set_password(db, cache, user.id, new, keep).await
 }
 
 /// Sets a new password without asking for the old one (an operator's reset, or a reset
 /// link), and ends the user's sessions except `keep`.
 pub async fn set_password(
     db: &DatabaseConnection,
+    cache: &TokenCache,
     user: Uuid,
     new: Password,
     keep: Option<&SessionId>,
@@ -190,7 +193,7 @@ pub async fn set_password(
     .update(db)
     .await?;
     PgSessionStore::delete_user_sessions(db, user, keep).await?;
-    tokens::revoke_all(db, user).await?;
+    tokens::revoke_all(db, cache, user).await?;
     Ok(())
 }
 
@@ -210,17 +213,34 @@ pub const WRONG_CURRENT_PASSWORD: &str = "current password is wrong";
 
 pub async fn update_profile(
     db: &DatabaseConnection,
+    cache: &TokenCache,
     user: &User,
     name: DisplayName,
 ) -> Result<User> {
-    Ok(users::ActiveModel {
+    let updated = users::ActiveModel {
         id: Set(user.id),
         display_name: Set(name.into_inner()),
         updated_at: Set(OffsetDateTime::now_utc()),
         ..Default::default()
     }
     .update(db)
-    .await?)
+    .await?;
+    changed(db, cache, user.id).await?;
+    Ok(updated)
+}
+
+/// Tells every instance that `user`'s account changed, so none keeps serving a stale
+/// copy of it (a cached token's user); this instance forgets at once.
+pub(crate) async fn changed(db: &DatabaseConnection, cache: &TokenCache, user: Uuid) -> Result<()> {
+    eventlog::append(
+        db,
+        Scope::User(user),
+        Kind::UserChanged,
+        &serde_json::json!({}),
+    )
+    .await?;
+    cache.forget_user(user);
+    Ok(())
 }
 
 /// Users whose username or display name contains `q` (all users when `q` is empty).

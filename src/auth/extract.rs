@@ -8,7 +8,9 @@ use sea_orm::{DatabaseConnection, EntityTrait};
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::Credential;
+use std::sync::Arc;
+
+use super::{Credential, token_cache::TokenCache};
 use super::{SESSION_USER_KEY, tokens};
 use crate::{
     entities::users::{self, Model as User},
@@ -65,6 +67,7 @@ async fn resolve<S>(parts: &mut Parts, state: &S) -> Result<Option<CurrentUser>,
 where
     S: Send + Sync,
     DatabaseConnection: FromRef<S>,
+    Arc<TokenCache>: FromRef<S>,
 {
     let db = DatabaseConnection::from_ref(state);
     if let Some(auth) = parts.headers.get(header::AUTHORIZATION) {
@@ -74,7 +77,8 @@ where
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim)
             .ok_or_else(|| AppError::Unauthenticated("malformed Authorization header".into()))?;
-        return match tokens::authenticate(&db, token).await? {
+        let cache = Arc::<TokenCache>::from_ref(state);
+        return match tokens::authenticate(&db, &cache, token).await? {
             Some((user, token)) => Ok(Some(CurrentUser {
                 user,
                 via: AuthVia::Token(token),
@@ -104,6 +108,7 @@ impl<S> FromRequestParts<S> for CurrentUser
 where
     S: Send + Sync,
     DatabaseConnection: FromRef<S>,
+    Arc<TokenCache>: FromRef<S>,
 {
     type Rejection = AppError;
 
@@ -124,6 +129,7 @@ impl<S> OptionalFromRequestParts<S> for CurrentUser
 where
     S: Send + Sync,
     DatabaseConnection: FromRef<S>,
+    Arc<TokenCache>: FromRef<S>,
 {
     type Rejection = AppError;
 
@@ -146,6 +152,7 @@ impl<S> FromRequestParts<S> for AdminUser
 where
     S: Send + Sync,
     DatabaseConnection: FromRef<S>,
+    Arc<TokenCache>: FromRef<S>,
 {
     type Rejection = AppError;
 

@@ -7,6 +7,7 @@ pub mod failures;
 pub mod password;
 pub mod rate_limit;
 pub mod session_store;
+pub mod token_cache;
 pub mod tokens;
 
 pub use extract::{CurrentUser, MaybeUser};

@@ -16,6 +16,8 @@ use crate::{
     eventlog::{self, Revocation},
 };
 
+use super::token_cache::TokenCache;
+
 const PREFIX: &str = "cfb_";
 /// A user may hold this many live tokens.
 const MAX_TOKENS: usize = 50;
@@ -64,7 +66,12 @@ pub async fn list(db: &DatabaseConnection, user: Uuid) -> Result<Vec<api_tokens:
 
 /// Revokes one of the user's tokens (its open streams close); someone else's token is
 /// "not found".
-pub async fn revoke(db: &DatabaseConnection, user: Uuid, id: Uuid) -> Result<()> {
+pub async fn revoke(
+    db: &DatabaseConnection,
+    cache: &TokenCache,
+    user: Uuid,
+    id: Uuid,
+) -> Result<()> {
     let txn = db.begin().await?;
     let result = api_tokens::Entity::update_many()
         .col_expr(
@@ -81,11 +88,12 @@ pub async fn revoke(db: &DatabaseConnection, user: Uuid, id: Uuid) -> Result<()>
     }
     eventlog::revoke(&txn, user, Revocation::Token(id)).await?;
     txn.commit().await?;
+    cache.forget_user(user);
     Ok(())
 }
 
 /// Revokes every live token of `user` (their open streams close).
-pub async fn revoke_all(db: &DatabaseConnection, user: Uuid) -> Result<u64> {
+pub async fn revoke_all(db: &DatabaseConnection, cache: &TokenCache, user: Uuid) -> Result<u64> {
     let txn = db.begin().await?;
     let live: Vec<Uuid> = api_tokens::Entity::find()
         .filter(api_tokens::Column::UserId.eq(user))
@@ -110,23 +118,35 @@ pub async fn revoke_all(db: &DatabaseConnection, user: Uuid) -> Result<u64> {
         eventlog::revoke(&txn, user, Revocation::Token(*id)).await?;
     }
     txn.commit().await?;
+    cache.forget_user(user);
     Ok(live.len() as u64)
 }
 
 /// The active user a bearer token belongs to, and the token's id, if the token is live.
+/// Answered from the [`TokenCache`] when this process saw the token recently.
 pub async fn authenticate(
     db: &DatabaseConnection,
+    cache: &TokenCache,
     token: &str,
 ) -> Result<Option<(users::Model, Uuid)>> {
     if !token.starts_with(PREFIX) || token.len() > 128 {
         return Ok(None);
     }
-    // One round trip: every API call of a bot comes through here.
+    let digest = digest(token);
+    if let Some(hit) = cache.get(&digest) {
+        return Ok(Some((hit.user, hit.token_id)));
+    }
+    let generation = cache.generation();
+    // One round trip, with the log's head of the same snapshot for the cache.
     let row = db
         .query_one_raw(crate::db::stmt(
-            "SELECT u.*, t.id AS token_id FROM api_tokens t JOIN users u ON u.id = t.user_id
-             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.deactivated_at IS NULL",
-            [digest(token).into()],
+            &format!(
+                "SELECT u.*, t.id AS token_id, {head} AS head
+                 FROM api_tokens t JOIN users u ON u.id = t.user_id
+                 WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.deactivated_at IS NULL",
+                head = eventlog::HEAD_SQL,
+            ),
+            [digest.clone().into()],
         ))
         .await?;
     let Some(row) = row else {
@@ -134,5 +154,13 @@ pub async fn authenticate(
     };
     let user = users::Model::from_query_result(&row, "")?;
     let token_id: Uuid = row.try_get("", "token_id")?;
+    let head: String = row.try_get("", "head")?;
+    cache.put(
+        digest,
+        user.clone(),
+        token_id,
+        eventlog::head_from(&head)?,
+        generation,
+    );
     Ok(Some((user, token_id)))
 }

@@ -9,6 +9,7 @@ use rand::RngCore;
 use sea_orm::DatabaseConnection;
 
 use super::{TokenCommand, UserCommand};
+use crate::auth::token_cache::TokenCache;
 use crate::{
     accounts::{
         self, AdminChange, NewAccount, User,
@@ -99,7 +100,7 @@ async fn run_user(db: &DatabaseConnection, command: UserCommand) -> Outcome {
                     system_role: Some(role),
                     deactivated: None,
                 };
-                user = accounts::operator_update(db, &user, change)
+                user = accounts::operator_update(db, &TokenCache::default(), &user, change)
                     .await
                     .map_err(say)?;
             }
@@ -121,7 +122,7 @@ async fn run_user(db: &DatabaseConnection, command: UserCommand) -> Outcome {
             let user = existing(db, &username).await?;
             let (pass, generated) = password(password_stdin)?;
             let new = Password::parse(&pass).map_err(say)?;
-            accounts::set_password(db, user.id, new, None)
+            accounts::set_password(db, &TokenCache::default(), user.id, new, None)
                 .await
                 .map_err(say)?;
             println!("password of {} reset; their sessions ended", user.username);
@@ -136,7 +137,7 @@ async fn run_user(db: &DatabaseConnection, command: UserCommand) -> Outcome {
                 system_role: Some(role.into()),
                 deactivated: None,
             };
-            let user = accounts::operator_update(db, &user, change)
+            let user = accounts::operator_update(db, &TokenCache::default(), &user, change)
                 .await
                 .map_err(say)?;
             println!("{} is now {}", user.username, role_name(user.system_role));
@@ -148,7 +149,7 @@ async fn run_user(db: &DatabaseConnection, command: UserCommand) -> Outcome {
                 system_role: None,
                 deactivated: Some(!undo),
             };
-            let user = accounts::operator_update(db, &user, change)
+            let user = accounts::operator_update(db, &TokenCache::default(), &user, change)
                 .await
                 .map_err(say)?;
             let state = if undo { "reactivated" } else { "deactivated" };

@@ -55,6 +55,8 @@ kinds! {
     MembersChanged = "members.changed", Internal;
     /// Credentials of a user ended (logout, password change, deactivation, token revoked).
     AuthRevoked = "auth.revoked", Internal;
+    /// A user's account changed (name, role): what was cached about them is stale.
+    UserChanged = "user.changed", Internal;
     Typing = "typing", Ephemeral;
     Presence = "presence", Ephemeral;
     /// The client's position is unknown or too old: reload state, then carry on.

@@ -62,7 +62,7 @@ use self::{
     summaries::Summaries,
 };
 use crate::{
-    auth::{self, Credential},
+    auth::{self, Credential, token_cache::TokenCache},
     config::Config,
     error::{AppError, Result},
     eventlog::{self, Kind, Position},
@@ -121,6 +121,8 @@ pub(crate) struct Inner {
     members: Members,
     /// Each connected member's `thread.updated` after messages and reads.
     summaries: Summaries,
+    /// Tokens authenticated recently; the tailer drops a user's on changes it reads.
+    tokens: Arc<TokenCache>,
     receipts: Receipts,
     presence: Presence,
     typing: Mutex<HashMap<(Uuid, Uuid), Instant>>,
@@ -156,6 +158,7 @@ impl Realtime {
             registry: Registry::default(),
             members: Members::default(),
             summaries: Summaries::default(),
+            tokens: Arc::default(),
             receipts: Receipts::default(),
             typing: Mutex::default(),
             ephemeral: (tx, Mutex::new(Some(rx))),
@@ -171,6 +174,11 @@ impl Realtime {
     /// Something was committed to the log: wake the tailers now.
     pub fn ring(&self) {
         self.0.bus.ring();
+    }
+
+    /// This instance's cache of authenticated tokens (kept current by the tailer).
+    pub fn tokens(&self) -> Arc<TokenCache> {
+        self.0.tokens.clone()
     }
 
     /// Open streams on this instance.
@@ -215,12 +223,22 @@ impl Realtime {
             user,
             id,
         };
-        // One statement: the credential check and the log's head, in one snapshot. A
-        // revocation committed before it is seen here; one committed after it is at or
-        // above `head` and reaches this stream through the tailer, so a replay need not
-        // (and must not) apply old revocations itself.
-        let Some(head) = auth::check_at_head(&rt.db, user, &credential).await? else {
-            return Err(AppError::Unauthorized);
+        // The credential check and the log's head, in one snapshot. A revocation
+        // committed before it is seen here; one committed after it is at or above `head`
+        // and reaches this stream through the tailer, so a replay need not (and must not)
+        // apply old revocations itself.
+        // A token this process authenticated recently needs no query: no change to its
+        // user has been seen since, and its entry keeps the head of the snapshot that
+        // found it live (see `auth::token_cache`).
+        let cached = match credential {
+            Credential::Token(id) => rt.tokens.live_head(id, user),
+            Credential::Session(_) => None,
+        };
+        let head = match cached {
+            Some(head) => head,
+            None => auth::check_at_head(&rt.db, user, &credential)
+                .await?
+                .ok_or(AppError::Unauthorized)?,
         };
         rt.registry.checked(user, id, head);
         // Online from here (not before the check: a refused stream never shows anyone).

@@ -27,6 +27,8 @@ pub enum Route {
     MembersChanged(Uuid),
     /// Close the user's streams that `Revocation` covers.
     Revoke(Uuid, Revocation, Position),
+    /// The user's account changed: forget what is cached about them.
+    UserChanged(Uuid),
     /// Nothing to deliver (an unknown kind from a newer version, or a malformed row).
     Ignore,
 }
@@ -56,6 +58,7 @@ pub fn route(e: &LoggedEvent) -> Route {
             };
         }
         Kind::MembersChanged => return e.thread_id.map_or(Route::Ignore, Route::MembersChanged),
+        Kind::UserChanged => return e.user_id.map_or(Route::Ignore, Route::UserChanged),
         Kind::ThreadChanged => {
             return e
                 .thread_id

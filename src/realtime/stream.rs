@@ -196,7 +196,10 @@ async fn replay(rt: &Inner, user: Uuid, after: Position) -> Result<Replayed> {
                     );
                 }
             }
-            Route::Revoke(..) | Route::MembersChanged(_) | Route::Ignore => {}
+            Route::Revoke(..)
+            | Route::UserChanged(_)
+            | Route::MembersChanged(_)
+            | Route::Ignore => {}
         }
     }
     for (thread, upto) in touched {

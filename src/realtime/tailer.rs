@@ -147,7 +147,11 @@ async fn dispatch(rt: &Inner, event: &LoggedEvent) -> Result<()> {
             }
         }
         Route::MembersChanged(thread) => rt.members.invalidate(thread),
-        Route::Revoke(user, which, at) => rt.settle(rt.registry.revoke(user, &which, at)),
+        Route::Revoke(user, which, at) => {
+            rt.tokens.forget_user(user);
+            rt.settle(rt.registry.revoke(user, &which, at));
+        }
+        Route::UserChanged(user) => rt.tokens.forget_user(user),
         Route::Ignore => {}
     }
     Ok(())

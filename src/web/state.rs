@@ -5,7 +5,12 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 use tokio_util::sync::CancellationToken;
 
-use crate::{auth::rate_limit::Limiters, chat::writer::Writer, config::Config, realtime::Realtime};
+use crate::{
+    auth::{rate_limit::Limiters, token_cache::TokenCache},
+    chat::writer::Writer,
+    config::Config,
+    realtime::Realtime,
+};
 
 /// Everything a request handler may need; cheap to clone.
 #[derive(Clone, axum::extract::FromRef)]
@@ -18,6 +23,8 @@ pub struct AppState {
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
     /// Live delivery: the tailer, open streams, typing and presence.
     pub realtime: Realtime,
+    /// Tokens authenticated recently (the realtime tailer keeps it current).
+    pub tokens: Arc<TokenCache>,
     /// Writes sent messages in batches.
     pub writer: Writer,
 }

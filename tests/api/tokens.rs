@@ -88,3 +88,63 @@ async fn bad_tokens_and_token_requests_are_rejected_clearly() {
         .unwrap();
     expect_error(malformed, StatusCode::NOT_FOUND).await;
 }
+
+#[tokio::test]
+async fn a_token_revoked_on_one_instance_stops_working_on_another_that_knew_it() {
+    let app = spawn_app().await;
+    let other = app.peer(&[]).await;
+    let ana = app.user("ana").await;
+    let created = ana.create_token("bot").await;
+    let token = created["token"].as_str().unwrap();
+    // The other instance authenticates the token (and remembers it).
+    assert_eq!(
+        other.get_as_bot(token, "/api/me").await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        ana.revoke_token(&created).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        app.get_as_bot(token, "/api/me").await.status(),
+        StatusCode::UNAUTHORIZED,
+        "refused at once where it was revoked"
+    );
+    assert!(
+        other
+            .bot_answers_within_patience(token, "/api/me", StatusCode::UNAUTHORIZED)
+            .await,
+        "the other instance still took the revoked token"
+    );
+}
+
+#[tokio::test]
+async fn an_admin_demoted_on_one_instance_loses_admin_calls_on_another() {
+    let app = spawn_app().await;
+    let other = app.peer(&[]).await;
+    let [owner, bob] = app.users(["owner", "bob"]).await;
+    let response = owner
+        .admin_patch(&bob.id, json!({"systemRole": "ADMIN"}))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let created = bob.create_token("admin bot").await;
+    let token = created["token"].as_str().unwrap();
+    assert_eq!(
+        other.get_as_bot(token, "/api/admin/users").await.status(),
+        StatusCode::OK
+    );
+    let response = owner
+        .admin_patch(&bob.id, json!({"systemRole": "MEMBER"}))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        app.get_as_bot(token, "/api/admin/users").await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert!(
+        other
+            .bot_answers_within_patience(token, "/api/admin/users", StatusCode::FORBIDDEN)
+            .await,
+        "the other instance still treated bob as an admin"
+    );
+}

@@ -50,6 +50,6 @@ pub async fn update_user(
         system_role: body.system_role,
         deactivated: body.deactivated,
     };
-    let user = accounts::admin_update(&state.db, &admin.user, id, change).await?;
+    let user = accounts::admin_update(&state.db, &state.tokens, &admin.user, id, change).await?;
     Ok(Json(UserView::for_admin(&user)))
 }

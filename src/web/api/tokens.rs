@@ -105,6 +105,6 @@ pub async fn revoke(
     user: CurrentUser,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode> {
-    tokens::revoke(&state.db, user.id(), id).await?;
+    tokens::revoke(&state.db, &state.tokens, user.id(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

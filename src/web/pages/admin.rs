@@ -84,7 +84,7 @@ pub async fn update_user(
         system_role,
         deactivated,
     };
-    let updated = accounts::admin_update(&state.db, &admin.user, id, change).await?;
+    let updated = accounts::admin_update(&state.db, &state.tokens, &admin.user, id, change).await?;
     if !htmx {
         return Ok(Redirect::to("/admin").into_response());
     }

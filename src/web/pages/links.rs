@@ -122,7 +122,7 @@ pub async fn reset(
 ) -> Result<Response> {
     let attempt = async {
         let new = Password::parse(&form.password)?;
-        links::reset_password(&state.db, &secret, new).await
+        links::reset_password(&state.db, &state.tokens, &secret, new).await
     };
     match attempt.await {
         Ok(_) => Ok(Redirect::to("/login").into_response()),

@@ -120,7 +120,7 @@ pub async fn profile(
     let mut current = user.user.clone();
     let outcome = async {
         let name = DisplayName::parse(&form.name)?;
-        current = accounts::update_profile(&state.db, &user.user, name).await?;
+        current = accounts::update_profile(&state.db, &state.tokens, &user.user, name).await?;
         Ok("Saved.")
     }
     .await;
@@ -146,6 +146,7 @@ pub async fn password(
         let keep = user.session().and_then(|s| s.id());
         let change = accounts::change_password(
             &state.db,
+            &state.tokens,
             &user.user,
             &form.current_password,
             new,
@@ -195,7 +196,7 @@ pub async fn revoke_token(
     IsHtmx(htmx): IsHtmx,
     Path(id): Path<Uuid>,
 ) -> Result<Response> {
-    tokens::revoke(&state.db, user.id(), id).await?;
+    tokens::revoke(&state.db, &state.tokens, user.id(), id).await?;
     let notice = notice("tokens", Ok("Token revoked."))?;
     respond(&state, &user.user, ctx, htmx, Some(notice), None).await
 }

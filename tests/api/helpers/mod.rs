@@ -167,6 +167,25 @@ impl TestApp {
         self.bot_request(token, path).send().await.unwrap()
     }
 
+    /// Polls `path` as a bot until it answers `want`, for changes made elsewhere (another
+    /// instance, the command line) that reach this instance through its log tailer.
+    /// Whether it did within [`PATIENCE`] (a hang guard, not a speed check).
+    pub async fn bot_answers_within_patience(
+        &self,
+        token: &str,
+        path: &str,
+        want: StatusCode,
+    ) -> bool {
+        let deadline = std::time::Instant::now() + PATIENCE;
+        while std::time::Instant::now() < deadline {
+            if self.get_as_bot(token, path).await.status() == want {
+                return true;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        false
+    }
+
     pub async fn register_with(&self, client: &Client, body: Value) -> Response {
         client
             .post(self.url("/api/auth/register"))
