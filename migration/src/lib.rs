@@ -8,6 +8,7 @@ mod m20261123_000002_create_chat;
 mod m20261202_000003_live_delivery;
 mod m20261204_000005_index_events_by_thread;
 mod m20261204_000006_create_one_time_links;
+mod m20261204_000008_create_mentions;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000003_live_delivery::Migration),
             Box::new(m20261204_000005_index_events_by_thread::Migration),
             Box::new(m20261204_000006_create_one_time_links::Migration),
+            Box::new(m20261204_000008_create_mentions::Migration),
         ]
     }
 }

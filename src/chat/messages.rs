@@ -11,7 +11,7 @@ pub use super::message_views::{recent_by, view, views};
 use super::{
     blocks,
     fields::MessageContent,
-    reads,
+    mentions, reads,
     threads::{self, Membership},
     views::{MessagePage, MessageView},
 };
@@ -148,6 +148,9 @@ pub async fn edit(
     .one(&txn)
     .await?
     .ok_or(AppError::NotFound("message"))?;
+    if updated.content.contains('@') || message.content.contains('@') {
+        mentions::rewrite(&txn, &updated).await?;
+    }
     let view = announce_update(&txn, &updated).await?;
     txn.commit().await?;
     Ok(view)
@@ -202,6 +205,7 @@ pub async fn delete(db: &DatabaseConnection, actor: &User, id: Uuid) -> Result<(
         [id.into()],
     ))
     .await?;
+    mentions::drop_for(&txn, id).await?;
     eventlog::redact_message(&txn, message.thread_id, id).await?;
     eventlog::append(
         &txn,

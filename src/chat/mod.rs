@@ -5,6 +5,7 @@
 pub mod blocks;
 pub mod contacts;
 pub mod fields;
+pub mod mentions;
 mod message_views;
 pub mod messages;
 pub mod reactions;
@@ -13,6 +14,7 @@ pub mod search;
 pub mod sending;
 pub mod threads;
 pub mod views;
+pub mod window;
 pub mod writer;
 
 pub use views::{MessagePage, MessageView, ThreadView};

@@ -4,7 +4,10 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, FromQueryResult, TransactionT
 use serde_json::json;
 use uuid::Uuid;
 
-use super::threads::{self, Membership};
+use super::{
+    mentions,
+    threads::{self, Membership},
+};
 use crate::{
     accounts::User,
     db::stmt,
@@ -60,6 +63,7 @@ pub async fn mark_read(
             [thread.into(), actor.id.into(), seq.into()],
         ))
         .await?;
+        mentions::after_read(&txn, actor.id, thread, member.read_seq, seq).await?;
         if let Some(id) = message_at(&txn, thread, seq).await? {
             let payload = json!({ "threadId": thread, "userId": actor.id, "messageId": id });
             eventlog::append(&txn, Scope::Thread(thread), Kind::Read, &payload).await?;

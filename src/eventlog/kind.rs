@@ -49,6 +49,8 @@ kinds! {
     ThreadRemoved = "thread.removed", Logged;
     Read = "read", Logged;
     Delivered = "delivered", Logged;
+    /// The user's count of unread mentions changed: `{unread}`.
+    MentionsUpdated = "mentions.updated", Logged;
     /// A thread's name or members changed: each member gets `thread.updated` as they see it.
     ThreadChanged = "thread.changed", Internal;
     /// Members joined a thread without telling everyone (a new user in an open room).

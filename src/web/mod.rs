@@ -8,6 +8,7 @@ mod docs;
 pub mod errors;
 pub mod extract;
 pub mod format;
+pub mod mention_links;
 pub mod ops;
 mod pages;
 mod router;

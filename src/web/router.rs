@@ -89,12 +89,13 @@ fn chat_pages() -> Router<AppState> {
         .route("/people/{id}/block", post(people::block))
         .route("/people/{id}/unblock", post(people::unblock))
         .route("/search", get(pages::search::page))
+        .route("/mentions", get(pages::mentions::page))
         .route("/events", get(live::events))
 }
 
 /// The JSON API for bots, scripts and other front ends (cookie or `Authorization: Bearer`).
 fn json_api() -> Router<AppState> {
-    use api::{admin, auth, live, messages, search, threads, tokens, users};
+    use api::{admin, auth, live, mentions, messages, search, threads, tokens, users};
     Router::new()
         .route("/api/auth/register", post(auth::register))
         .route("/api/auth/login", post(auth::login))
@@ -129,6 +130,7 @@ fn json_api() -> Router<AppState> {
                 .delete(messages::unblock),
         )
         .route("/api/search", get(search::search))
+        .route("/api/mentions", get(mentions::list))
         .route("/api/typing", post(live::typing))
         .route(
             "/api/chat/presence",

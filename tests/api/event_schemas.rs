@@ -71,6 +71,7 @@ async fn every_event_kind_matches_its_schema() {
         "thread.removed",
         "read",
         "delivered",
+        "mentions.updated",
         "typing",
         "presence",
         "reset",
@@ -87,6 +88,10 @@ async fn every_event_kind_matches_its_schema() {
     let m = ana.send(&thread, "hello").await;
     let (_, data) = bob_stream.next_of("message.created").await;
     assert_fits("message.created", &data, &schemas);
+
+    ana.send(&thread, "hey @bob").await;
+    let (_, data) = bob_stream.next_of("mentions.updated").await;
+    assert_fits("mentions.updated", &data, &schemas);
 
     ana.typing(&thread).await;
     let (_, data) = bob_stream.next_of("typing").await;

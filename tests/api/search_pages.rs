@@ -13,8 +13,9 @@ async fn the_search_page_finds_what_a_member_may_see_with_and_without_htmx() {
     assert!(page.contains("<mark>quokka</mark>"), "{page}");
     assert!(!page.contains("<b>plan"), "markup stays inert: {page}");
     let link = format!(
-        "/chats/{}#m-{}",
+        "/chats/{}?message={}#m-{}",
         thread["id"].as_str().unwrap(),
+        said["id"].as_str().unwrap(),
         said["id"].as_str().unwrap()
     );
     assert!(page.contains(&link), "{page}");

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::NewMessage;
 use crate::{
+    chat::mentions,
     entities::messages,
     eventlog::{self, Kind, NONE},
 };
@@ -68,6 +69,15 @@ pub(super) static INSERT_AND_TOUCH: LazyLock<String> = LazyLock::new(|| {
          FROM unnest($2::uuid[], $10::text[]) WITH ORDINALITY AS e(thread_id, payload, i)
          ORDER BY e.i",
     );
+    let mentions = eventlog::insert_sql(
+        Kind::MentionsUpdated,
+        &format!(
+            "SELECT NULL::uuid AS thread_id, n.user_id,
+               json_build_object('unread', n.new + {}) AS payload
+             FROM (SELECT user_id, count(*) AS new FROM mi GROUP BY user_id) n",
+            mentions::unread_sql("n.user_id")
+        ),
+    );
     format!(
         "
     WITH m AS (
@@ -76,8 +86,15 @@ pub(super) static INSERT_AND_TOUCH: LazyLock<String> = LazyLock::new(|| {
       FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::uuid[], $5::text[], $6::uuid[], $7::text[])
         AS m(id, thread_id, seq, author_id, content, reply_to_id, client_id)
       ON CONFLICT (author_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
-      RETURNING 1),
+      RETURNING id, thread_id, seq, author_id),
     e AS ({events}),
+    -- Mentions: usually no send names anyone, and these arrays are empty.
+    c AS (SELECT * FROM unnest($11::uuid[], $12::text[]) AS c(message_id, name)),
+    mi AS (
+      INSERT INTO mentions (user_id, message_id, thread_id, seq, created_at)
+      SELECT r.user_id, r.message_id, r.thread_id, r.seq, $9 FROM ({resolved}) r
+      RETURNING user_id),
+    me AS ({mentions}),
     s AS (
       SELECT thread_id, user_id, max(seq) AS seq
       FROM unnest($2::uuid[], $4::uuid[], $3::bigint[]) AS s(thread_id, user_id, seq)
@@ -99,7 +116,8 @@ pub(super) static INSERT_AND_TOUCH: LazyLock<String> = LazyLock::new(|| {
       FROM x WHERE p.thread_id = x.thread_id AND p.user_id = x.user_id
       RETURNING x.thread_id, x.user_id, x.unarchived)
     SELECT (SELECT count(*) FROM m) AS inserted, t.thread_id, t.user_id
-    FROM (SELECT 1) one LEFT JOIN t ON t.unarchived"
+    FROM (SELECT 1) one LEFT JOIN t ON t.unarchived",
+        resolved = mentions::resolved_sql(),
     )
 });
 
@@ -126,6 +144,9 @@ pub(super) struct Columns {
     pub(super) payloads: Vec<String>,
     /// The transaction's time: every message of the batch is created at it.
     pub(super) at: Option<OffsetDateTime>,
+    /// The names each message mentions, one `(message id, name)` per name.
+    pub(super) mention_ids: Vec<Uuid>,
+    pub(super) mention_names: Vec<String>,
 }
 
 impl Columns {
@@ -158,6 +179,10 @@ impl Columns {
         self.client_ids
             .push(new.client_id.clone().unwrap_or_default());
         self.at = Some(at);
+        for name in mentions::names(&message.content) {
+            self.mention_ids.push(message.id);
+            self.mention_names.push(name);
+        }
         message
     }
 
@@ -173,6 +198,8 @@ impl Columns {
             NONE.into(),
             self.at.into(),
             self.payloads.clone().into(),
+            self.mention_ids.clone().into(),
+            self.mention_names.clone().into(),
         ]
     }
 }

@@ -61,6 +61,13 @@ pub struct DeliveredEvent {
     pub message_id: Uuid,
 }
 
+/// `mentions.updated`: the caller's count of unread mentions changed (someone mentioned
+/// them, a mention was edited away or deleted, or they read a conversation with one).
+#[derive(Serialize, ToSchema)]
+pub struct MentionsUpdatedEvent {
+    pub unread: i64,
+}
+
 /// `typing`: another member is typing (sent at most every few seconds while they type).
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -99,6 +106,8 @@ pub enum StreamEvent {
     Read(ReadEvent),
     #[serde(rename = "delivered")]
     Delivered(DeliveredEvent),
+    #[serde(rename = "mentions.updated")]
+    MentionsUpdated(MentionsUpdatedEvent),
     #[serde(rename = "typing")]
     Typing(TypingEvent),
     #[serde(rename = "presence")]

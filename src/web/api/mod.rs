@@ -7,6 +7,7 @@ pub mod admin;
 pub mod auth;
 pub mod events;
 pub mod live;
+pub mod mentions;
 pub mod messages;
 pub mod search;
 pub mod threads;
@@ -34,6 +35,7 @@ use utoipa::{
         messages::react, messages::unreact,
         messages::blocked, messages::block, messages::unblock,
         search::search,
+        mentions::list,
         live::stream, live::typing, live::presence, live::set_presence,
     ),
     info(title = "Confab API", description = "Team chat: JSON API and event stream."),
@@ -47,6 +49,7 @@ use utoipa::{
         events::ThreadRemovedEvent,
         events::ReadEvent,
         events::DeliveredEvent,
+        events::MentionsUpdatedEvent,
         events::TypingEvent,
         events::PresenceEvent,
         events::ResetEvent,

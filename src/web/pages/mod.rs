@@ -5,6 +5,7 @@ pub mod admin;
 pub mod auth;
 pub mod chat;
 pub mod links;
+pub mod mentions;
 pub mod search;
 pub mod settings;
 
@@ -18,6 +19,7 @@ use tower_sessions::Session;
 use crate::{
     accounts::UserView,
     auth::{CurrentUser, csrf},
+    chat::mentions::unread,
     error::AppError,
     eventlog,
     web::AppState,
@@ -34,6 +36,8 @@ pub struct PageCtx {
     pub live_from: Option<String>,
     /// What the page shows live, as extra `/events` parameters (`&thread=…`, `&list=1`).
     pub live_scope: String,
+    /// The viewer's unread mentions (the nav's badge).
+    pub unread_mentions: i64,
 }
 
 impl FromRequestParts<AppState> for PageCtx {
@@ -46,9 +50,12 @@ impl FromRequestParts<AppState> for PageCtx {
         let session = Session::from_request_parts(parts, state)
             .await
             .map_err(|(_, msg)| AppError::Internal(anyhow::anyhow!(msg)))?;
-        let live_from = match &user {
-            Some(_) => Some(eventlog::head(&state.db).await?.to_string()),
-            None => None,
+        let (live_from, unread_mentions) = match &user {
+            Some(u) => (
+                Some(eventlog::head(&state.db).await?.to_string()),
+                unread(&state.db, u.id()).await?,
+            ),
+            None => (None, 0),
         };
         // A visitor without a login gets a token that stores no session row.
         let csrf = match &user {
@@ -66,6 +73,7 @@ impl FromRequestParts<AppState> for PageCtx {
             csrf,
             live_from,
             live_scope: String::new(),
+            unread_mentions,
         })
     }
 }

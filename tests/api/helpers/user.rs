@@ -193,6 +193,11 @@ impl TestUser {
         .await
     }
 
+    /// This user's mentions (`GET /api/mentions`): `{mentions, unread, nextCursor}`.
+    pub async fn mentions(&self) -> Value {
+        self.get_json("/api/mentions").await
+    }
+
     // Reactions and reads.
 
     pub async fn react(&self, message: &Value, emoji: &str) -> Response {

@@ -39,6 +39,8 @@ pub struct ChatPage {
     swap: Swap,
     msgs: Vec<MessageItem>,
     next: Option<Uuid>,
+    /// Where newer messages continue (a page opened at one message).
+    newer: Option<Uuid>,
     csrf: String,
     thread_id: Uuid,
     is_group: bool,
@@ -59,6 +61,8 @@ pub struct PageQuery {
     before: Option<Uuid>,
     edit: Option<Uuid>,
     reply: Option<Uuid>,
+    /// Open at this message (a link to it), with the conversation around it.
+    message: Option<Uuid>,
 }
 
 pub(in crate::web) async fn conversation(
@@ -70,10 +74,27 @@ pub(in crate::web) async fn conversation(
 ) -> Result<Response> {
     ctx.live_scope = format!("&thread={id}");
     let thread = chat::threads::view(&state.db, id, user.id()).await?;
-    if q.before.is_none() {
-        chat::reads::mark_read(&state.db, &user.user, id, None).await?;
-    }
-    let page = chat::messages::page(&state.db, user.id(), id, q.before, None).await?;
+    let page = match q.message {
+        Some(mid) => {
+            let window = chat::window::around(&state.db, user.id(), id, mid).await?;
+            // Read as far as the page shows, not past it.
+            if let Some(last) = window.messages.last() {
+                chat::reads::mark_read(&state.db, &user.user, id, Some(last.id)).await?;
+            }
+            window
+        }
+        None => {
+            if q.before.is_none() {
+                chat::reads::mark_read(&state.db, &user.user, id, None).await?;
+            }
+            let page = chat::messages::page(&state.db, user.id(), id, q.before, None).await?;
+            chat::window::Window {
+                messages: page.messages,
+                older: page.next_cursor,
+                newer: None,
+            }
+        }
+    };
     let viewer = user.id();
     let replying = match q.reply {
         Some(rid) => {
@@ -109,7 +130,8 @@ pub(in crate::web) async fn conversation(
             .ok_or(AppError::NotFound("conversation"))?,
         swap: Swap::InPlace,
         msgs,
-        next: page.next_cursor,
+        next: page.older,
+        newer: page.newer,
         replying,
         viewer,
     }
@@ -139,9 +161,22 @@ async fn reply_target(state: &AppState, viewer: Uuid, id: Uuid) -> Result<Messag
 #[derive(Deserialize)]
 pub struct OlderQuery {
     before: Option<Uuid>,
+    /// Newer messages than this one instead (a page opened at a message fills in).
+    after: Option<Uuid>,
 }
 
-/// Older messages: the partial for htmx, the page otherwise.
+/// Messages newer than `after`, with the next "Load newer" link.
+#[derive(Template)]
+#[template(path = "partials/messages_newer.html")]
+struct NewerPartial {
+    msgs: Vec<MessageItem>,
+    newer: Option<Uuid>,
+    csrf: String,
+    thread_id: Uuid,
+    is_group: bool,
+}
+
+/// Older (or, with `after`, newer) messages: the partial for htmx, the page otherwise.
 pub(in crate::web) async fn older(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -152,14 +187,29 @@ pub(in crate::web) async fn older(
 ) -> Result<Response> {
     let thread = chat::threads::view(&state.db, id, user.id()).await?;
     if !htmx {
-        let to = match q.before {
-            Some(b) => format!("/chats/{id}?before={b}"),
-            None => format!("/chats/{id}"),
+        let to = match (q.after, q.before) {
+            (Some(a), _) => format!("/chats/{id}?message={a}#m-{a}"),
+            (None, Some(b)) => format!("/chats/{id}?before={b}"),
+            (None, None) => format!("/chats/{id}"),
         };
         return Ok(Redirect::to(&to).into_response());
     }
-    let page = chat::messages::page(&state.db, user.id(), id, q.before, None).await?;
     let viewer = user.id();
+    if let Some(after) = q.after {
+        let window = chat::window::after(&state.db, viewer, id, after).await?;
+        return render(&NewerPartial {
+            msgs: window
+                .messages
+                .into_iter()
+                .map(|m| MessageItem::new(m, viewer, Mode::Read))
+                .collect(),
+            newer: window.newer,
+            csrf: ctx.csrf,
+            thread_id: id,
+            is_group: thread.kind != ThreadKind::Direct,
+        });
+    }
+    let page = chat::messages::page(&state.db, viewer, id, q.before, None).await?;
     render(&MessagesPartial {
         msgs: page
             .messages

@@ -32,7 +32,7 @@ use crate::{
     web::{
         api::live::{sse_response, subscribe},
         extract::Query,
-        pages::PageCtx,
+        pages::{PageCtx, mentions::MentionCount},
     },
 };
 
@@ -184,6 +184,14 @@ impl PageRender {
                     swap: Swap::OutOfBand,
                 };
                 out.push_str(&render(&heading)?);
+            }
+            Kind::MentionsUpdated => {
+                #[derive(Deserialize)]
+                struct Count {
+                    unread: i64,
+                }
+                let Count { unread } = parse(&item.data)?;
+                out.push_str(&render(&MentionCount::live(unread))?);
             }
             Kind::ThreadRemoved if shown => {
                 out.push_str(
