@@ -150,6 +150,23 @@ document.addEventListener("htmx:after:swap", () => {
   });
 });
 
+// ---- Messages that mention the viewer -------------------------------------------------------
+
+function markMine() {
+  const me = document.querySelector("[data-me]")?.dataset.me;
+  if (!me) return;
+  const selector = ["everyone", "here", me].map((n) => `a.mention[data-mention="${CSS.escape(n)}"]`).join(",");
+  document.querySelectorAll("article.message").forEach((el) => {
+    el.classList.toggle("mentions-me", !!el.querySelector(selector));
+  });
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  markMine();
+  const messages = document.getElementById("messages");
+  if (messages) new MutationObserver(markMine).observe(messages, { childList: true, subtree: true });
+});
+
 // ---- Copying a message's link ---------------------------------------------------------------
 
 document.addEventListener("click", (event) => {

@@ -1,8 +1,8 @@
 //! Mentions in rendered message HTML: a step over whatever the formatter produced, so it
 //! works with any formatter. In text outside tags (and outside links, code and pre
 //! blocks), each `@name` becomes `<a class="mention" data-mention="name"
-//! href="/people?q=name">@name</a>`. A page marks the viewer's own mentions with CSS on
-//! `data-mention` (see `partials/mention_style.html`).
+//! href="/people?q=name">@name</a>`. `assets/mentions.js` marks the messages whose
+//! `data-mention` names the viewer.
 
 use crate::chat::mentions;
 

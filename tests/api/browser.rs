@@ -2,7 +2,8 @@
 //! (two people chatting) against a test server. This test installs what the script needs
 //! when it is missing, runs it, restarts the server when it prints `RESTART` (answering
 //! `RESTARTED` on its stdin), and passes when it exits 0. `tests/browser/api-docs.mjs`
-//! loads the API reference page and fails on any console error.
+//! loads the API reference page and fails on any console error; `tests/browser/mentions.mjs`
+//! checks @-suggestions, the live unread-mentions count and links to a message.
 
 use std::{
     path::{Path, PathBuf},
@@ -145,19 +146,17 @@ async fn two_people_chat_live_in_headless_chromium() {
     }
 }
 
-#[tokio::test]
-async fn the_api_reference_page_loads_without_console_errors() {
-    prepare().await;
-    let app = spawn_app().await;
+/// Runs one script of `tests/browser` against `app` to its end; its output.
+async fn run_script(app: &TestApp, script: &str) -> String {
     let run = Command::new("node")
-        .arg(browser_dir().join("api-docs.mjs"))
+        .arg(browser_dir().join(script))
         .env("CONFAB_URL", &app.address)
         .stdin(Stdio::null())
         .kill_on_drop(true)
         .output();
     let out = tokio::time::timeout(RUN_LIMIT, run)
         .await
-        .expect("the API docs script finished in time")
+        .unwrap_or_else(|_| panic!("{script} did not finish within {RUN_LIMIT:?}"))
         .expect("node ran");
     let output = format!(
         "{}{}",
@@ -167,8 +166,24 @@ async fn the_api_reference_page_loads_without_console_errors() {
     println!("{output}");
     assert!(
         out.status.success(),
-        "the API docs script failed ({}); screenshots in tests/browser/artifacts; its output:\n{output}",
+        "{script} failed ({}); screenshots in tests/browser/artifacts; its output:\n{output}",
         out.status
     );
+    output
+}
+
+#[tokio::test]
+async fn the_api_reference_page_loads_without_console_errors() {
+    prepare().await;
+    let app = spawn_app().await;
+    let output = run_script(&app, "api-docs.mjs").await;
+    assert!(output.contains("ok no console errors"), "{output}");
+}
+
+#[tokio::test]
+async fn mentions_are_suggested_and_their_count_rises_and_clears_live_in_headless_chromium() {
+    prepare().await;
+    let app = spawn_app_with(&[("RATE_LIMITS", "off"), ("HEARTBEAT_SECS", "1")]).await;
+    let output = run_script(&app, "mentions.mjs").await;
     assert!(output.contains("ok no console errors"), "{output}");
 }
