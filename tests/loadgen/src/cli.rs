@@ -16,6 +16,10 @@ pub enum Which {
     Dms,
     /// Fan-out at rising rates until p99 or loss says stop.
     Ramp,
+    /// Seed a Confab database through SQL for the search benchmark (prints a token).
+    SeedSearch,
+    /// Time GET /api/search for a rare word, a common word and a prefix (Confab only).
+    Search,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -108,6 +112,25 @@ pub struct Cli {
     #[arg(long, default_value_t = 40, value_name = "N")]
     pub max_steps: usize,
 
+    /// seed-search: the database to fill (its schema must exist: run Confab on it once).
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// seed-search: messages to seed.
+    #[arg(long, default_value_t = 1_000_000, value_name = "N")]
+    pub messages: u64,
+    /// seed-search: group conversations they are spread over.
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    pub seed_threads: u64,
+    /// seed-search: conversations the searching user is a member of.
+    #[arg(long, default_value_t = 50, value_name = "N")]
+    pub user_threads: u64,
+    /// search: the searching user's API token (printed by seed-search).
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
+    /// search: timed requests per query.
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    pub runs: usize,
+
     /// Bytes of content per message (marker plus padding).
     #[arg(long, default_value_t = 100, value_name = "BYTES")]
     pub message_bytes: usize,
@@ -141,7 +164,8 @@ pub struct Cli {
 }
 
 impl Cli {
-    pub fn plan(&self) -> Plan {
+    /// The plan of a side-by-side scenario; `None` for `seed-search` and `search`.
+    pub fn plan(&self) -> Option<Plan> {
         let bare = TargetSpec {
             pid: self.bare_pid,
             ..TargetSpec::bare(&self.bare)
@@ -182,8 +206,9 @@ impl Cli {
                 max_rate: self.max_rate,
                 max_steps: self.max_steps,
             }),
+            Which::SeedSearch | Which::Search => return None,
         };
-        Plan {
+        Some(Plan {
             targets,
             scenario,
             options: Options {
@@ -196,6 +221,6 @@ impl Cli {
                 warm_up_timeout: self.warm_up_timeout,
                 progress: !self.quiet,
             },
-        }
+        })
     }
 }

@@ -4,7 +4,9 @@
 //! - `idle`: hold N streams; server memory per stream, disconnects, heartbeat health;
 //! - `fanout`: one group of N streaming members, one sender at R msg/s (open loop);
 //! - `dms`: P direct conversations, every user streaming and sending (closed loop);
-//! - `ramp`: fan-out at rising rates until p99 or loss says stop.
+//! - `ramp`: fan-out at rising rates until p99 or loss says stop;
+//! - `seed-search` and `search` ([`search`]): many messages seeded through SQL, then
+//!   `GET /api/search` timed for one user.
 //!
 //! Parts: [`config`] (plans as plain values), [`target`] (bare-sse and Confab behind one
 //! interface, with their set-up), [`sse`] (the lean stream client: raw sockets, chunked
@@ -35,6 +37,7 @@ pub mod proc;
 pub mod progress;
 pub mod record;
 pub mod report;
+pub mod search;
 mod rows;
 mod scenario;
 pub mod send;

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use loadgen::{Report, run_target, table};
+use loadgen::{Report, run_target, search, table};
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
@@ -34,7 +34,9 @@ fn main() -> ExitCode {
 
 /// Runs every target; `Ok(false)` if one of them failed.
 async fn run(cli: &cli::Cli) -> Result<bool> {
-    let plan = cli.plan();
+    let Some(plan) = cli.plan() else {
+        return run_search(cli).await;
+    };
     let mut report = Report {
         scenario: plan.scenario.name().to_owned(),
         targets: Vec::new(),
@@ -55,4 +57,34 @@ async fn run(cli: &cli::Cli) -> Result<bool> {
         std::fs::write(path, json).with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(all_ok)
+}
+
+/// `seed-search` or `search`.
+async fn run_search(cli: &cli::Cli) -> Result<bool> {
+    if let Some(token) = &cli.token {
+        let timings = search::bench(&cli.confab, token, cli.runs).await?;
+        println!("{}", search::table(&timings));
+        return Ok(true);
+    }
+    let database_url = cli
+        .database_url
+        .clone()
+        .context("seed-search needs --database-url (search needs --token)")?;
+    let seeded = search::seed(
+        &search::Seed {
+            database_url,
+            messages: cli.messages,
+            threads: cli.seed_threads,
+            user_threads: cli.user_threads,
+            users: 200,
+        },
+        !cli.quiet,
+    )
+    .await?;
+    println!(
+        "seeded {} messages over {} threads in {:.0} s; the searcher {} is in {} of them\n\
+         token: {}",
+        cli.messages, cli.seed_threads, seeded.seconds, seeded.username, cli.user_threads, seeded.token
+    );
+    Ok(true)
 }
