@@ -328,7 +328,10 @@ mod tests {
     #[test]
     fn names_are_found_where_a_mention_can_start() {
         assert_eq!(names("hi @Alice and @bob."), ["alice", "bob"]);
-        assert_eq!(names("@carol_1, (@dave-x) @alice"), ["carol_1", "dave-x", "alice"]);
+        assert_eq!(
+            names("@carol_1, (@dave-x) @alice"),
+            ["carol_1", "dave-x", "alice"]
+        );
         assert!(names("mail me at a@example.com").is_empty());
         assert!(names("no mentions here, @ alone, @x").is_empty());
         assert_eq!(names("@everyone look"), ["everyone"]);

@@ -2,9 +2,7 @@
 //! the pages newer than a message that fill it in towards the present. Older pages come
 //! from [`super::messages::page`].
 
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
 use super::{messages::DEFAULT_PAGE, reads, threads, views::MessageView};

@@ -96,6 +96,9 @@ mod tests {
              <code>@x_y</code> <a href=\"u\">@ann</a> a@b.com"
         );
         assert_eq!(highlight("no mention"), "no mention");
-        assert_eq!(highlight("&lt;@everyone&gt;"), "&lt;<a class=\"mention\" data-mention=\"everyone\" href=\"/people?q=everyone\">@everyone</a>&gt;");
+        assert_eq!(
+            highlight("&lt;@everyone&gt;"),
+            "&lt;<a class=\"mention\" data-mention=\"everyone\" href=\"/people?q=everyone\">@everyone</a>&gt;"
+        );
     }
 }

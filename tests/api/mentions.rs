@@ -28,7 +28,11 @@ async fn a_mention_creates_an_entry_for_the_mentioned_member_only() {
     assert_eq!(bobs["unread"], 1);
     assert_eq!(bobs["mentions"][0]["read"], false);
     assert_eq!(bobs["mentions"][0]["threadName"], "team");
-    for (who, other) in [("cat", &cat), ("eve (not a member)", &eve), ("ana (the author)", &ana)] {
+    for (who, other) in [
+        ("cat", &cat),
+        ("eve (not a member)", &eve),
+        ("ana (the author)", &ana),
+    ] {
         let theirs = other.mentions().await;
         assert!(listed(&theirs).is_empty(), "{who}: {theirs}");
         assert_eq!(theirs["unread"], 0, "{who}");
@@ -78,7 +82,11 @@ async fn reading_past_a_mention_reads_it() {
     bob.mark_read_up_to(&dm, &first).await;
     let bobs = bob.mentions().await;
     assert_eq!(bobs["unread"], 1);
-    assert_eq!(listed(&bobs), [id_str(&second), id_str(&first)], "newest first");
+    assert_eq!(
+        listed(&bobs),
+        [id_str(&second), id_str(&first)],
+        "newest first"
+    );
     assert_eq!(bobs["mentions"][0]["read"], false);
     assert_eq!(bobs["mentions"][1]["read"], true);
     bob.mark_read(&dm).await;
@@ -93,7 +101,10 @@ async fn mentions_page_newest_first_without_repeats() {
         sent.push(ana.send(&dm, &format!("@bob number {i}")).await);
     }
     let first = bob.mentions().await;
-    let cursor = first["nextCursor"].as_str().expect("a second page").to_owned();
+    let cursor = first["nextCursor"]
+        .as_str()
+        .expect("a second page")
+        .to_owned();
     let second = bob
         .get_json(&format!("/api/mentions?before={cursor}"))
         .await;
@@ -111,11 +122,15 @@ async fn the_unread_mention_count_rises_and_clears_on_the_stream() {
     let (_app, ana, bob, dm) = two_people_in_a_dm().await;
     let mut stream = bob.stream().await;
     ana.send(&dm, "ping @bob").await;
-    let data = stream.next_where("mentions.updated", |d| d["unread"] == 1).await;
+    let data = stream
+        .next_where("mentions.updated", |d| d["unread"] == 1)
+        .await;
     assert_eq!(data, serde_json::json!({"unread": 1}));
     ana.send(&dm, "no mention here").await;
     bob.mark_read(&dm).await;
-    stream.next_where("mentions.updated", |d| d["unread"] == 0).await;
+    stream
+        .next_where("mentions.updated", |d| d["unread"] == 0)
+        .await;
 }
 
 #[tokio::test]
@@ -124,14 +139,31 @@ async fn the_mentions_page_links_to_each_message_and_the_nav_counts_them() {
     let m = ana.send(&dm, "look <b>here</b> @bob").await;
     let (status, page) = bob.get_page("/mentions").await;
     assert_eq!(status, 200);
-    let link = format!("/chats/{}?message={}#m-{}", id_str(&dm), id_str(&m), id_str(&m));
+    let link = format!(
+        "/chats/{}?message={}#m-{}",
+        id_str(&dm),
+        id_str(&m),
+        id_str(&m)
+    );
     assert!(page.contains(&link), "{page}");
-    assert!(page.contains("data-count=\"1\""), "the nav shows one unread: {page}");
-    assert!(page.contains("class=\"mention\" data-mention=\"bob\""), "{page}");
+    assert!(
+        page.contains("data-count=\"1\""),
+        "the nav shows one unread: {page}"
+    );
+    assert!(
+        page.contains("class=\"mention\" data-mention=\"bob\""),
+        "{page}"
+    );
     assert!(!page.contains("<b>here"), "markup stays inert");
 
     let (_, chat) = bob.get_page(&format!("/chats/{}", id_str(&dm))).await;
-    assert!(chat.contains("data-mention=\"bob\""), "highlighted in the conversation");
+    assert!(
+        chat.contains("data-mention=\"bob\""),
+        "highlighted in the conversation"
+    );
     let (_, after) = bob.get_page("/mentions").await;
-    assert!(after.contains("data-count=\"0\""), "opening the conversation read it");
+    assert!(
+        after.contains("data-count=\"0\""),
+        "opening the conversation read it"
+    );
 }

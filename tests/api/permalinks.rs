@@ -17,12 +17,25 @@ async fn a_permalink_opens_the_message_in_context_for_members() {
     let (status, page) = bob.get_page(&path).await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains(&format!("id=\"m-{}\"", id_str(target))));
-    assert!(page.contains("message number 0<"), "older ones before it: {page}");
+    assert!(
+        page.contains("message number 0<"),
+        "older ones before it: {page}"
+    );
     assert!(page.contains("message number 34<"), "newer ones after it");
     assert!(!page.contains("message number 79<"), "not the newest page");
-    assert!(!page.contains("class=\"load-older\""), "nothing older than the first");
-    let newer = format!("/chats/{}/messages?after={}", id_str(&dm), id_str(&sent[34]));
-    assert!(page.contains(&newer), "newer pages load from the last shown: {page}");
+    assert!(
+        !page.contains("class=\"load-older\""),
+        "nothing older than the first"
+    );
+    let newer = format!(
+        "/chats/{}/messages?after={}",
+        id_str(&dm),
+        id_str(&sent[34])
+    );
+    assert!(
+        page.contains(&newer),
+        "newer pages load from the last shown: {page}"
+    );
 
     let more = bob.get_htmx(&newer).await.text().await.unwrap();
     assert!(more.contains("message number 35<") && more.contains("message number 79<"));
@@ -34,9 +47,16 @@ async fn a_permalink_opens_the_message_in_context_for_members() {
     assert_eq!(listed["unreadCount"], 45);
 
     let (_, near_end) = bob
-        .get_page(&format!("/chats/{}?message={}", id_str(&dm), id_str(&sent[70])))
+        .get_page(&format!(
+            "/chats/{}?message={}",
+            id_str(&dm),
+            id_str(&sent[70])
+        ))
         .await;
-    assert!(near_end.contains("class=\"load-older\""), "older pages load too");
+    assert!(
+        near_end.contains("class=\"load-older\""),
+        "older pages load too"
+    );
     assert!(!near_end.contains("class=\"load-newer\""));
 }
 
@@ -53,13 +73,19 @@ async fn a_permalink_is_the_unknown_conversation_404_for_anyone_else() {
         .get_page(&format!("/chats/{}?message={}", id_str(&dm), id_str(&m)))
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    assert_eq!(page.replace(&eve.csrf("/people").await, ""), unknown.replace(&eve.csrf("/people").await, ""));
+    assert_eq!(
+        page.replace(&eve.csrf("/people").await, ""),
+        unknown.replace(&eve.csrf("/people").await, "")
+    );
     assert!(!page.contains("private"));
 
     // A message of another conversation, or none at all, through a member's thread.
     let other = ana.group("other", &[]).await;
     let elsewhere = ana.send(&other, "elsewhere").await;
-    for id in [id_str(&elsewhere).to_owned(), uuid::Uuid::now_v7().to_string()] {
+    for id in [
+        id_str(&elsewhere).to_owned(),
+        uuid::Uuid::now_v7().to_string(),
+    ] {
         let (status, page) = bob
             .get_page(&format!("/chats/{}?message={id}", id_str(&dm)))
             .await;

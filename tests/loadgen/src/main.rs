@@ -84,7 +84,12 @@ async fn run_search(cli: &cli::Cli) -> Result<bool> {
     println!(
         "seeded {} messages over {} threads in {:.0} s; the searcher {} is in {} of them\n\
          token: {}",
-        cli.messages, cli.seed_threads, seeded.seconds, seeded.username, cli.user_threads, seeded.token
+        cli.messages,
+        cli.seed_threads,
+        seeded.seconds,
+        seeded.username,
+        cli.user_threads,
+        seeded.token
     );
     Ok(true)
 }

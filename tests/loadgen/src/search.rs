@@ -47,32 +47,146 @@ pub struct Seeded {
 }
 
 const BASE_WORDS: &[&str] = &[
-    "the", "a", "to", "and", "of", "in", "is", "it", "for", "on", "we", "that", "this", "you",
-    "with", "be", "are", "have", "not", "can", "will", "at", "so", "just", "but", "if", "do",
-    "from", "what", "should", "about", "team", "meeting", "today", "tomorrow", "build", "test",
-    "tests", "server", "client", "database", "query", "index", "bug", "fix", "fixed", "review",
-    "merge", "branch", "main", "issue", "ticket", "customer", "latency", "memory", "cpu",
-    "disk", "network", "config", "logs", "error", "errors", "warning", "metrics", "dashboard",
-    "alert", "oncall", "incident", "rollback", "staging", "production", "cluster", "node",
-    "pod", "container", "image", "docker", "cache", "redis", "postgres", "backup", "restore",
-    "migration", "schema", "api", "endpoint", "token", "session", "login", "password", "user",
-    "users", "admin", "design", "doc", "docs", "plan", "sprint", "demo", "lunch", "coffee",
-    "thanks", "sure", "yes", "no", "maybe", "later", "soon", "now", "please", "check",
-    "looks", "good", "great", "weird", "slow", "fast", "broken", "works", "green", "red",
+    "the",
+    "a",
+    "to",
+    "and",
+    "of",
+    "in",
+    "is",
+    "it",
+    "for",
+    "on",
+    "we",
+    "that",
+    "this",
+    "you",
+    "with",
+    "be",
+    "are",
+    "have",
+    "not",
+    "can",
+    "will",
+    "at",
+    "so",
+    "just",
+    "but",
+    "if",
+    "do",
+    "from",
+    "what",
+    "should",
+    "about",
+    "team",
+    "meeting",
+    "today",
+    "tomorrow",
+    "build",
+    "test",
+    "tests",
+    "server",
+    "client",
+    "database",
+    "query",
+    "index",
+    "bug",
+    "fix",
+    "fixed",
+    "review",
+    "merge",
+    "branch",
+    "main",
+    "issue",
+    "ticket",
+    "customer",
+    "latency",
+    "memory",
+    "cpu",
+    "disk",
+    "network",
+    "config",
+    "logs",
+    "error",
+    "errors",
+    "warning",
+    "metrics",
+    "dashboard",
+    "alert",
+    "oncall",
+    "incident",
+    "rollback",
+    "staging",
+    "production",
+    "cluster",
+    "node",
+    "pod",
+    "container",
+    "image",
+    "docker",
+    "cache",
+    "redis",
+    "postgres",
+    "backup",
+    "restore",
+    "migration",
+    "schema",
+    "api",
+    "endpoint",
+    "token",
+    "session",
+    "login",
+    "password",
+    "user",
+    "users",
+    "admin",
+    "design",
+    "doc",
+    "docs",
+    "plan",
+    "sprint",
+    "demo",
+    "lunch",
+    "coffee",
+    "thanks",
+    "sure",
+    "yes",
+    "no",
+    "maybe",
+    "later",
+    "soon",
+    "now",
+    "please",
+    "check",
+    "looks",
+    "good",
+    "great",
+    "weird",
+    "slow",
+    "fast",
+    "broken",
+    "works",
+    "green",
+    "red",
 ];
 
 /// The vocabulary: common words first (they are drawn most), then made-up words for a long
 /// tail (about 6,000 distinct words in all).
 fn vocabulary() -> Vec<String> {
     let mut words: Vec<String> = BASE_WORDS.iter().map(|w| (*w).to_owned()).collect();
-    let onsets = ["b", "k", "d", "m", "t", "v", "pr", "st", "gl", "z", "fl", "n"];
+    let onsets = [
+        "b", "k", "d", "m", "t", "v", "pr", "st", "gl", "z", "fl", "n",
+    ];
     let vowels = ["a", "e", "i", "o", "u", "ai", "ou"];
     let codas = ["n", "r", "s", "x", "l", "th", "m", "nd"];
     for o1 in onsets {
         for v1 in vowels {
             for o2 in onsets {
                 for c in codas {
-                    words.push(format!("{o1}{v1}{o2}{}{c}", vowels[(o2.len() + c.len()) % 7]));
+                    words.push(format!(
+                        "{o1}{v1}{o2}{}{c}",
+                        vowels[(o2.len() + c.len()) % 7]
+                    ));
                 }
             }
         }
@@ -217,9 +331,13 @@ pub async fn seed(plan: &Seed, progress: bool) -> Result<Seeded> {
             );
         }
     }
-    sqlx::query("ANALYZE messages; ANALYZE thread_participants; ANALYZE threads")
-        .execute(&mut db)
-        .await?;
+    for analyze in [
+        "ANALYZE messages",
+        "ANALYZE thread_participants",
+        "ANALYZE threads",
+    ] {
+        sqlx::query(analyze).execute(&mut db).await?;
+    }
     Ok(Seeded {
         username,
         token,
@@ -245,14 +363,23 @@ pub async fn bench(url: &str, token: &str, runs: usize) -> Result<Vec<Timing>> {
     let mut conn = Conn::new(server);
     let auth = format!("Bearer {token}");
     let mut out = Vec::new();
-    for (label, q) in [("rare word", RARE), ("common word", COMMON), ("prefix", PREFIX)] {
+    for (label, q) in [
+        ("rare word", RARE),
+        ("common word", COMMON),
+        ("prefix", PREFIX),
+    ] {
         let path = format!("/api/search?q={q}");
         let mut times = Vec::with_capacity(runs);
         let mut hits = 0;
         for i in 0..runs + 2 {
             let started = Instant::now();
             let answer = conn
-                .call(Method::GET, &path, &[("authorization", &auth)], Bytes::new())
+                .call(
+                    Method::GET,
+                    &path,
+                    &[("authorization", &auth)],
+                    Bytes::new(),
+                )
                 .await?;
             let ms = started.elapsed().as_secs_f64() * 1e3;
             if !answer.status.is_success() {
@@ -264,7 +391,8 @@ pub async fn bench(url: &str, token: &str, runs: usize) -> Result<Vec<Timing>> {
             hits = answer.json()?["results"].as_array().map_or(0, Vec::len);
         }
         times.sort_by(f64::total_cmp);
-        let at = |p: f64| times[((times.len() as f64 * p).ceil() as usize).clamp(1, times.len()) - 1];
+        let at =
+            |p: f64| times[((times.len() as f64 * p).ceil() as usize).clamp(1, times.len()) - 1];
         out.push(Timing {
             label,
             query: q.to_owned(),
