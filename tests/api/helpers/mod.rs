@@ -358,28 +358,33 @@ impl Drop for TestApp {
         if !self.owns_db {
             return;
         }
-        let db_name = self.db_name.clone();
-        // Dropping needs async I/O; do it on its own thread and runtime.
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            rt.block_on(async move {
-                use sea_orm::{ConnectionTrait, Database};
-                if let Ok(admin) =
-                    Database::connect("postgres://postgres@127.0.0.1:5432/postgres").await
-                {
-                    let _ = admin
-                        .execute_unprepared(&format!(
-                            "DROP DATABASE IF EXISTS \"{db_name}\" WITH (FORCE)"
-                        ))
-                        .await;
-                    let _ = admin.close().await;
-                }
-            });
-        })
-        .join()
-        .ok();
+        drop_database(&self.db_name);
     }
+}
+
+/// Drops the database `db_name` on the shared PostgreSQL (from sync code: a test's end).
+pub fn drop_database(db_name: &str) {
+    let db_name = db_name.to_owned();
+    // Dropping needs async I/O; do it on its own thread and runtime.
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async move {
+            use sea_orm::{ConnectionTrait, Database};
+            if let Ok(admin) =
+                Database::connect("postgres://postgres@127.0.0.1:5432/postgres").await
+            {
+                let _ = admin
+                    .execute_unprepared(&format!(
+                        "DROP DATABASE IF EXISTS \"{db_name}\" WITH (FORCE)"
+                    ))
+                    .await;
+                let _ = admin.close().await;
+            }
+        });
+    })
+    .join()
+    .ok();
 }
