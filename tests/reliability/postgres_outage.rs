@@ -29,6 +29,8 @@ async fn postgres_stopped_and_started_under_load_answers_503_then_delivers_every
     let plan = Plan {
         messages_per_sender: per_sender,
         pause: Duration::from_millis(20),
+        reconnect: Duration::from_millis(300),
+        hang_up_after: Some(Duration::from_millis(900)),
         deadline: Instant::now() + Duration::from_secs(120),
     };
     let total = per_sender * crowd.senders.len();

@@ -85,6 +85,8 @@ async fn redis_killed_under_load_loses_nothing_between_two_instances_and_the_doo
     let plan = Plan {
         messages_per_sender: per_sender,
         pause: Duration::from_millis(30),
+        reconnect: Duration::from_millis(300),
+        hang_up_after: None,
         deadline: Instant::now() + Duration::from_secs(150),
     };
     let total = per_sender * crowd.senders.len();

@@ -237,7 +237,7 @@ async fn sigterm_with_hundreds_of_open_streams_exits_cleanly_in_time_and_streams
     for s in &seen {
         assert_eq!(
             s.messages,
-            [delivered.clone()],
+            std::slice::from_ref(&delivered),
             "what streams had at the end"
         );
     }
