@@ -142,6 +142,11 @@ pub(super) fn assemble(
         thread_id: m.thread_id,
         user_id: m.author_id,
         user: UserView::new(author),
+        content_html: if deleted {
+            String::new()
+        } else {
+            super::markup::to_html(&m.content)
+        },
         content: if deleted { String::new() } else { m.content },
         created_at: m.created_at,
         edited_at: m.edited_at,

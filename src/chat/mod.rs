@@ -5,6 +5,7 @@
 pub mod blocks;
 pub mod contacts;
 pub mod fields;
+pub mod markup;
 pub mod mentions;
 mod message_views;
 pub mod messages;

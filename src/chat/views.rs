@@ -68,6 +68,9 @@ pub struct MessageView {
     pub user: UserView,
     /// Empty for a deleted message (the tombstone keeps its place).
     pub content: String,
+    /// `content` as the pages show it: Markdown rendered to sanitized HTML (code, quotes,
+    /// lists, emphasis, links with `rel="noopener nofollow ugc"`; no raw HTML, no images).
+    pub content_html: String,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339::option")]

@@ -60,7 +60,7 @@ async fn a_dm_started_from_people_delivers_messages_with_and_without_javascript(
     let (status, page) = ana.get_page(&chat).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(message_ids(&page).len(), 2);
-    assert!(page.contains("hello ana<br>second line"));
+    assert!(page.contains("hello ana<br>\nsecond line"));
     assert!(!page.contains("<script>alert(1)</script>"));
     let (_, list) = ana.get_page("/chats").await;
     assert!(list.contains(&format!("href=\"{chat}\"")));

@@ -148,3 +148,45 @@ async fn sending_is_rate_limited_per_user() {
     assert!(r.headers().contains_key("retry-after"));
     bob.send(&thread, "bob still can").await;
 }
+
+#[tokio::test]
+async fn messages_carry_their_markdown_as_sanitized_html_everywhere_the_api_shows_them() {
+    let (app, ana, bob, thread) = two_people_in_a_dm().await;
+    let mut stream = bob.stream().await;
+    let text = "**hi** <img src=x onerror=alert(1)>\n```\nlet a = 1 < 2;\n```";
+    let sent = ana.send(&thread, text).await;
+    let html = sent["contentHtml"].as_str().unwrap();
+    assert!(html.starts_with("<p><strong>hi</strong> &lt;img"), "{html}");
+    assert!(
+        html.contains("<pre><code>let a = 1 &lt; 2;\n</code></pre>"),
+        "{html}"
+    );
+    assert!(!html.contains("<img"), "{html}");
+    assert_eq!(sent["content"], text, "the source stays as typed");
+
+    let (_, created) = stream.next_of("message.created").await;
+    assert_eq!(created["contentHtml"], sent["contentHtml"]);
+    let listed = bob.messages(&thread).await;
+    assert_eq!(listed["messages"][0]["contentHtml"], sent["contentHtml"]);
+
+    let edited: Value = ana
+        .edit(&sent, "see https://example.com")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        edited["contentHtml"],
+        "<p>see <a href=\"https://example.com\" target=\"_blank\" rel=\"noopener nofollow ugc\">https://example.com</a></p>\n"
+    );
+    ana.delete(&sent).await;
+    let listed = bob.messages(&thread).await;
+    assert_eq!(
+        listed["messages"][0]["contentHtml"], "",
+        "a tombstone shows nothing"
+    );
+
+    let doc: Value = app.get("/api/openapi.json").await.json().await.unwrap();
+    let fields = &doc["components"]["schemas"]["MessageView"]["properties"];
+    assert!(fields.get("contentHtml").is_some(), "documented: {fields}");
+}

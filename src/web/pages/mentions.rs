@@ -16,7 +16,7 @@ use crate::{
     auth::CurrentUser,
     chat::mentions::{self, Mention},
     error::Result,
-    web::{AppState, extract::Query, format, mention_links},
+    web::{AppState, extract::Query, mention_links},
 };
 
 /// The nav's unread-mentions badge, alone (the page stream swaps it out of band).
@@ -39,7 +39,7 @@ impl MentionCount {
 pub struct MentionRow {
     mention: Mention,
     content_html: String,
-    when: String,
+    when: super::stamp::Stamp,
 }
 
 #[derive(Template, WebTemplate)]
@@ -68,10 +68,8 @@ pub async fn page(
         .map(|mention| {
             let t = mention.message.created_at;
             MentionRow {
-                content_html: mention_links::highlight(&format::message_html(
-                    &mention.message.content,
-                )),
-                when: format!("{} {:02}:{:02}", t.date(), t.hour(), t.minute()),
+                content_html: mention_links::highlight(&mention.message.content_html),
+                when: super::stamp::Stamp::new(t),
                 mention,
             }
         })
