@@ -201,7 +201,7 @@ document.addEventListener("DOMContentLoaded", () => {
   });
 });
 
-// ---- The open conversation: scroll, read pointer, typing notices ------------------------
+// ---- The open conversation: read pointer, typing notices (scrolling: shell.js) ------------
 
 let readTimer;
 function markRead() {
@@ -216,7 +216,6 @@ document.addEventListener("visibilitychange", markRead);
 document.addEventListener("DOMContentLoaded", () => {
   const messages = document.getElementById("messages");
   if (!messages) return;
-  messages.scrollTop = messages.scrollHeight;
   new MutationObserver((changes) => {
     for (const change of changes) {
       for (const node of change.addedNodes) {
@@ -225,8 +224,6 @@ document.addEventListener("DOMContentLoaded", () => {
         if (!node.classList.contains("mine") && change.target === messages) markRead();
       }
     }
-    const nearBottom = messages.scrollHeight - messages.scrollTop - messages.clientHeight < 200;
-    if (nearBottom) messages.scrollTop = messages.scrollHeight;
   }).observe(messages, { childList: true });
 });
 

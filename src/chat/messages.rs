@@ -13,7 +13,7 @@ use super::{
     fields::MessageContent,
     mentions, reads,
     threads::{self, Membership},
-    views::{MessagePage, MessageView},
+    views::{MessageHistory, MessagePage, MessageVersion, MessageView},
 };
 use crate::{
     accounts::User,
@@ -218,20 +218,38 @@ pub async fn delete(db: &DatabaseConnection, actor: &User, id: Uuid) -> Result<(
     Ok(())
 }
 
-/// Earlier versions of a message, oldest first (visible to members of its thread).
-pub async fn history(
-    db: &DatabaseConnection,
-    viewer: Uuid,
-    id: Uuid,
-) -> Result<Vec<(time::OffsetDateTime, String)>> {
-    visible(db, viewer, id).await?;
+/// Every kept version of a message, newest (the current text) first, for members of its
+/// thread. A deleted message keeps none.
+pub async fn history(db: &DatabaseConnection, viewer: Uuid, id: Uuid) -> Result<MessageHistory> {
     use crate::entities::message_edits;
-    Ok(message_edits::Entity::find()
+    let (message, _) = visible(db, viewer, id).await?;
+    if message.deleted_at.is_some() {
+        return Ok(MessageHistory {
+            message_id: id,
+            thread_id: message.thread_id,
+            versions: Vec::new(),
+        });
+    }
+    let edits = message_edits::Entity::find()
         .filter(message_edits::Column::MessageId.eq(id))
+        .order_by_asc(message_edits::Column::EditedAt)
         .order_by_asc(message_edits::Column::Id)
         .all(db)
-        .await?
-        .into_iter()
-        .map(|e| (e.edited_at, e.previous_content))
-        .collect())
+        .await?;
+    // A version was written when the one before it was replaced; the oldest kept one at
+    // the message's creation, unless older versions were dropped (then it is unknown).
+    let complete = i64::try_from(edits.len()).is_ok_and(|n| n < KEPT_EDITS);
+    let mut since = complete.then_some(message.created_at);
+    let mut versions = Vec::with_capacity(edits.len() + 1);
+    for edit in edits {
+        versions.push(MessageVersion::new(edit.previous_content, since, false));
+        since = Some(edit.edited_at);
+    }
+    versions.push(MessageVersion::new(message.content, since, true));
+    versions.reverse();
+    Ok(MessageHistory {
+        message_id: id,
+        thread_id: message.thread_id,
+        versions,
+    })
 }

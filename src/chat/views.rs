@@ -98,3 +98,38 @@ pub struct MessagePage {
     /// Pass as `before` to get the next older page; null when there is none.
     pub next_cursor: Option<Uuid>,
 }
+
+/// A message's kept versions, newest (the current text) first.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageHistory {
+    pub message_id: Uuid,
+    pub thread_id: Uuid,
+    pub versions: Vec<MessageVersion>,
+}
+
+/// One version of a message's text.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageVersion {
+    pub content: String,
+    /// `content` rendered as the pages show it.
+    pub content_html: String,
+    /// When this text was written; null when older versions were dropped (the history
+    /// keeps the newest 50).
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub since: Option<OffsetDateTime>,
+    /// The message reads this way now.
+    pub current: bool,
+}
+
+impl MessageVersion {
+    pub fn new(content: String, since: Option<OffsetDateTime>, current: bool) -> Self {
+        Self {
+            content_html: super::markup::to_html(&content),
+            content,
+            since,
+            current,
+        }
+    }
+}

@@ -52,7 +52,7 @@ fn account_pages() -> Router<AppState> {
 /// With htmx, message actions answer with the message partial; without JavaScript every
 /// form posts and redirects back (303).
 fn chat_pages() -> Router<AppState> {
-    use pages::chat::{conversation, list, live, manage, people};
+    use pages::chat::{conversation, history, list, live, manage, people};
     Router::new()
         .route("/chats", get(list::chats))
         .route("/chats/new", post(list::create_group))
@@ -65,6 +65,7 @@ fn chat_pages() -> Router<AppState> {
             "/chats/{id}/messages/{mid}/edit",
             get(conversation::edit_form).post(conversation::edit),
         )
+        .route("/chats/{id}/messages/{mid}/history", get(history::page))
         .route(
             "/chats/{id}/messages/{mid}/delete",
             post(conversation::delete),
@@ -119,6 +120,7 @@ fn json_api() -> Router<AppState> {
                 .delete(messages::delete),
         )
         .route("/api/messages/read", post(messages::read))
+        .route("/api/messages/{id}/history", get(messages::history))
         .route(
             "/api/reactions",
             post(messages::react).delete(messages::unreact),

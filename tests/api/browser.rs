@@ -3,7 +3,9 @@
 //! when it is missing, runs it, restarts the server when it prints `RESTART` (answering
 //! `RESTARTED` on its stdin), and passes when it exits 0. `tests/browser/api-docs.mjs`
 //! loads the API reference page and fails on any console error; `tests/browser/mentions.mjs`
-//! checks @-suggestions, the live unread-mentions count and links to a message.
+//! checks @-suggestions, the live unread-mentions count and links to a message;
+//! `tests/browser/shell.mjs` checks the reading view at a desktop and a phone size and
+//! runs axe-core on every page, light and dark, saving a screenshot of each.
 
 use std::{
     path::{Path, PathBuf},
@@ -47,7 +49,10 @@ async fn prepare() {
             .is_ok_and(|out| out.status.success()),
         "the browser tests need Node.js 20 or newer on PATH (apt-get install nodejs npm)"
     );
-    if !dir.join("node_modules/playwright-core").exists() {
+    let installed = ["playwright-core", "axe-core"]
+        .iter()
+        .all(|package| dir.join("node_modules").join(package).exists());
+    if !installed {
         let verb = if dir.join("package-lock.json").exists() {
             "ci"
         } else {
@@ -185,5 +190,13 @@ async fn mentions_are_suggested_and_their_count_rises_and_clears_live_in_headles
     prepare().await;
     let app = spawn_app_with(&[("RATE_LIMITS", "off"), ("HEARTBEAT_SECS", "1")]).await;
     let output = run_script(&app, "mentions.mjs").await;
+    assert!(output.contains("ok no console errors"), "{output}");
+}
+
+#[tokio::test]
+async fn the_reading_view_fits_desktop_and_phone_and_every_page_passes_axe() {
+    prepare().await;
+    let app = spawn_app_with(&[("RATE_LIMITS", "off")]).await;
+    let output = run_script(&app, "shell.mjs").await;
     assert!(output.contains("ok no console errors"), "{output}");
 }

@@ -1,4 +1,4 @@
-//! `/api/messages`, `/api/messages/read`, `/api/reactions`, `/api/blocks`.
+//! `/api/messages`, `/api/messages/{id}/history`, `/api/messages/read`, `/api/reactions`, `/api/blocks`.
 
 use axum::{extract::State, http::StatusCode};
 use serde::{Deserialize, Serialize};
@@ -14,12 +14,13 @@ use crate::{
         reactions::{self, Toggle},
         reads,
         sending::{NewMessage, Sent},
+        views::MessageHistory,
     },
     error::{AppError, Result},
     web::AppState,
     web::{
         errors::ErrorBody,
-        extract::{Json, Query},
+        extract::{Json, Path, Query},
     },
 };
 
@@ -114,6 +115,18 @@ pub async fn edit(
     Ok(Json(
         messages::edit(&state.db, &user.user, body.message_id, content).await?,
     ))
+}
+
+/// A message's kept versions, newest (the current text) first; none for a deleted one.
+#[utoipa::path(get, path = "/api/messages/{id}/history", tag = "messages",
+    params(("id" = Uuid, Path, description = "The message")),
+    responses((status = 200, body = MessageHistory), (status = 404, body = ErrorBody)))]
+pub async fn history(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<Uuid>,
+) -> Result<Json<MessageHistory>> {
+    Ok(Json(messages::history(&state.db, user.id(), id).await?))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -8,6 +8,7 @@ pub mod links;
 pub mod mentions;
 pub mod search;
 pub mod settings;
+pub mod stamp;
 
 use axum::{
     extract::{FromRequestParts, OptionalFromRequestParts},

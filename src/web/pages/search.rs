@@ -51,7 +51,7 @@ pub struct ResultItem {
     hit: Hit,
     thread_name: String,
     snippet_html: String,
-    when: String,
+    when: super::stamp::Stamp,
 }
 
 #[derive(Template)]
@@ -156,12 +156,7 @@ async fn results(
                 .map(|t| t.name.clone())
                 .unwrap_or_default(),
             snippet_html: format::snippet_html(&hit.snippet),
-            when: format!(
-                "{} {:02}:{:02}",
-                hit.created_at.date(),
-                hit.created_at.hour(),
-                hit.created_at.minute()
-            ),
+            when: super::stamp::Stamp::new(hit.created_at),
             hit,
         })
         .collect();

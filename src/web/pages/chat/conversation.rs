@@ -23,6 +23,7 @@ use crate::{
         fields::{self, MessageContent},
         reactions::Toggle,
         sending::NewMessage,
+        threads::Filter,
         views::DeliveryStatus,
     },
     entities::{thread_participants::ThreadRole, threads::ThreadKind},
@@ -45,6 +46,8 @@ pub struct ChatPage {
     thread_id: Uuid,
     is_group: bool,
     viewer: Uuid,
+    /// The conversation list beside the conversation.
+    threads: Vec<ThreadItem>,
     /// The message being replied to.
     replying: Option<ReplyingTo>,
 }
@@ -72,7 +75,7 @@ pub(in crate::web) async fn conversation(
     Path(id): Path<Uuid>,
     Query(q): Query<PageQuery>,
 ) -> Result<Response> {
-    ctx.live_scope = format!("&thread={id}");
+    ctx.live_scope = format!("&thread={id}&list=1");
     let thread = chat::threads::view(&state.db, id, user.id()).await?;
     let page = match q.message {
         Some(mid) => {
@@ -107,7 +110,7 @@ pub(in crate::web) async fn conversation(
         }
         None => None,
     };
-    let msgs = page
+    let mut msgs: Vec<MessageItem> = page
         .messages
         .into_iter()
         .map(|m| {
@@ -119,6 +122,10 @@ pub(in crate::web) async fn conversation(
             MessageItem::new(m, viewer, mode)
         })
         .collect();
+    if q.before.is_none() {
+        mark_first_unread(&mut msgs, thread.unread_count);
+    }
+    let threads = ThreadItem::list(&state, viewer, Filter::Active, Some(id)).await?;
     Ok(ChatPage {
         is_group: thread.kind != ThreadKind::Direct,
         thread_id: id,
@@ -134,9 +141,35 @@ pub(in crate::web) async fn conversation(
         newer: page.newer,
         replying,
         viewer,
+        threads,
     }
     .into_response()
     .pipe_wrote(q.before.is_none()))
+}
+
+/// Puts the "New" divider above the oldest of the `unread` newest messages of others
+/// (at the top of the page when more are unread than it holds).
+fn mark_first_unread(msgs: &mut [MessageItem], unread: i64) {
+    let Ok(mut left) = usize::try_from(unread) else {
+        return;
+    };
+    if left == 0 {
+        return;
+    }
+    let mut first = None;
+    for (i, m) in msgs.iter().enumerate().rev() {
+        if left == 0 {
+            break;
+        }
+        if !m.mine {
+            left -= 1;
+            first = Some(i);
+        }
+    }
+    let first = if left > 0 { Some(0) } else { first };
+    if let Some(m) = first.and_then(|i| msgs.get_mut(i)) {
+        m.first_unread = true;
+    }
 }
 
 /// Marks a response as having written events (the page marked the conversation read).

@@ -32,6 +32,8 @@ pub struct ThreadItem {
     pub(super) online: bool,
     /// Sent live after new activity: the list moves it to the top.
     pub(super) bump: bool,
+    /// The conversation open beside the list (marked, its unread count not shown).
+    pub(super) current: bool,
 }
 
 impl ThreadItem {
@@ -54,6 +56,7 @@ impl ThreadItem {
             preview_deleted,
             online: false,
             bump: false,
+            current: false,
             thread,
         }
     }
@@ -80,6 +83,23 @@ impl ThreadItem {
                 }
             })
             .collect()
+    }
+
+    /// The viewer's conversations as the list shows them, newest activity first;
+    /// `current` is the one open beside it.
+    pub(super) async fn list(
+        state: &AppState,
+        viewer: Uuid,
+        filter: Filter,
+        current: Option<Uuid>,
+    ) -> Result<Vec<Self>> {
+        let mut threads = chat::threads::list(&state.db, viewer, filter).await?;
+        threads.sort_by_key(|t| std::cmp::Reverse(t.updated_at));
+        let mut items = Self::with_presence(state, threads).await;
+        for item in &mut items {
+            item.current = Some(item.thread.id) == current;
+        }
+        Ok(items)
     }
 }
 
@@ -112,8 +132,7 @@ pub(in crate::web) async fn chats(
     };
     let mut ctx = ctx;
     ctx.live_scope = "&list=1".into();
-    let mut threads = chat::threads::list(&state.db, user.id(), filter).await?;
-    threads.sort_by_key(|t| std::cmp::Reverse(t.updated_at));
+    let threads = ThreadItem::list(&state, user.id(), filter, None).await?;
     let others = accounts::search(&state.db, "", 100)
         .await?
         .iter()
@@ -124,7 +143,7 @@ pub(in crate::web) async fn chats(
         csrf: ctx.csrf.clone(),
         ctx,
         archived,
-        threads: ThreadItem::with_presence(&state, threads).await,
+        threads,
         others,
     }
     .into_response())

@@ -246,6 +246,7 @@ impl PageRender {
             .pop()
             .expect("one item per view");
         t.bump = bump;
+        t.current = self.shows(Some(t.thread.id));
         t
     }
 }

@@ -8,6 +8,7 @@ use super::{QUICK_REACTIONS, list::ThreadItem};
 use crate::{
     chat::{MessageView, views::DeliveryStatus},
     error::{AppError, Result},
+    web::pages::stamp::Stamp,
 };
 
 /// How a partial lands on the page.
@@ -43,7 +44,9 @@ pub struct MessageItem {
     pub(super) message: MessageView,
     pub(super) mine: bool,
     pub(super) editing: bool,
-    pub(super) time: String,
+    pub(super) time: Stamp,
+    /// The first message the viewer had not read when the page opened ("New" above it).
+    pub(super) first_unread: bool,
     pub(super) reactions: Vec<Reaction>,
     /// Quick reactions the viewer has not used yet.
     pub(super) quick: Vec<&'static str>,
@@ -53,8 +56,7 @@ pub struct MessageItem {
 
 impl MessageItem {
     pub(super) fn new(message: MessageView, viewer: Uuid, mode: Mode) -> Self {
-        let t = message.created_at;
-        let time = format!("{} {:02}:{:02}", t.date(), t.hour(), t.minute());
+        let time = Stamp::new(message.created_at);
         let reactions: Vec<Reaction> = message
             .reactions
             .iter()
@@ -75,6 +77,7 @@ impl MessageItem {
                 && message.user_id == viewer
                 && message.deleted_at.is_none(),
             time,
+            first_unread: false,
             reactions,
             quick,
             swap: Swap::InPlace,

@@ -2,6 +2,7 @@
 //! in the route table, `web::router`), plus what they share.
 
 pub mod conversation;
+pub mod history;
 pub mod list;
 pub mod live;
 pub mod manage;
