@@ -1,8 +1,8 @@
 // Confab's reading view (kept small; no framework). Pages work without it; with it:
 // - times (`<time datetime>`, UTC from the server) read in the reader's own zone and
 //   language: "14:05", "Yesterday 09:12", a date for older ones, the full date on hover;
-// - the open conversation gets day separators and groups one author's messages within a
-//   few minutes under one name and avatar;
+// - the open conversation gets day separators, groups one author's messages within a
+//   few minutes under one name and avatar, and a reply quotes its (loaded) parent;
 // - the message pane: opens at the "New" divider (or the newest message), follows new
 //   messages while read at the bottom and otherwise offers a "New messages ↓" pill, and
 //   keeps its place when older messages load above;
@@ -79,7 +79,20 @@ function arrange(list) {
       !prev.el.classList.contains("deleted");
     el.classList.toggle("grouped", grouped);
     prev = { el, at, author: el.dataset.authorId };
+    quoteParent(el);
   }
+}
+
+/** A reply's link to its parent shows who wrote it and how it began, when it is loaded. */
+function quoteParent(el) {
+  const ref = el.querySelector(":scope > .reply-ref");
+  const parent = ref && document.getElementById(ref.hash.slice(1));
+  if (!parent) return;
+  const author = parent.querySelector(".author")?.textContent.trim() ?? "";
+  const text = (parent.querySelector(".content")?.textContent ?? "message deleted").trim().replace(/\s+/g, " ");
+  const snippet = `↪ ${author}: ${text.length > 80 ? `${text.slice(0, 80)}…` : text}`;
+  if (ref.textContent !== snippet) ref.textContent = snippet;
+  ref.classList.add("reply-quote");
 }
 
 // ---- The message pane ------------------------------------------------------------------------

@@ -62,6 +62,7 @@ async function scenario(browser) {
     '<img src=x onerror="window.__pwned=1"> <script>window.__pwned=1</script> [x](javascript:window.__pwned=1)',
   ];
   let edited;
+  let parent;
   await step("200 messages are in the conversation (and a few with markup)", async () => {
     for (let i = 1; i <= 200; i++) {
       const m = await send(i % 10 === 0 ? bob : ana, `message ${i}`);
@@ -70,6 +71,8 @@ async function scenario(browser) {
     for (const text of MARKUP) await send(ana, text);
     const response = await ana.context.request.patch(`${BASE}/api/messages`, { data: { messageId: edited.id, content: "message 199, edited" } });
     check(response.ok(), `edit: ${response.status()}`);
+    parent = await send(bob, "the parent message");
+    await api(ana, "/api/messages", { threadId: dm.id, content: "a reply", replyToId: parent.id });
     await send(ana, "the newest message");
   });
 
@@ -148,6 +151,9 @@ async function scenario(browser) {
         }));
         check(inert.pwned === null && inert.imgs === 0 && inert.js === 0, `inert: ${JSON.stringify(inert)}`);
         check(inert.shown, "raw HTML shows as the text typed");
+        const quote = page.locator("#messages .reply-quote").first();
+        check((await quote.textContent()).includes("bob: the parent message"), `the reply quotes its parent: ${await quote.textContent()}`);
+        check((await quote.getAttribute("href")).endsWith(`#m-${parent.id}`), "the quote links to its parent");
         await page.locator("#messages article.message", { hasText: "edited" }).locator("a.edited").click();
         await page.waitForURL(/\/history$/);
         check(await page.locator(".versions li").count() === 2, "two versions");
