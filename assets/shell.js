@@ -125,6 +125,10 @@ function messagePane(list) {
   remember();
 
   list.addEventListener("scroll", remember, { passive: true });
+  // Older messages may arrive before a scroll event told where the reader is.
+  document.addEventListener("htmx:before:swap", (event) => {
+    if (event.target instanceof Node && list.contains(event.target)) remember();
+  });
   pill?.addEventListener("click", () => {
     toBottom();
     list.focus({ preventScroll: true });

@@ -129,7 +129,7 @@ pub async fn redact_message(
                WHEN kind = '{thread_updated}' THEN jsonb_set(payload::jsonb, '{{lastMessage}}',
                  (payload::jsonb -> 'lastMessage')
                    || jsonb_build_object('content', '', 'deleted', true))
-               ELSE payload::jsonb || jsonb_build_object('content', '', 'reactions', '[]'::jsonb,
+               ELSE payload::jsonb || jsonb_build_object('content', '', 'contentHtml', '', 'reactions', '[]'::jsonb,
                  'attachments', '[]'::jsonb, 'deletedAt',
                  COALESCE(payload::jsonb -> 'deletedAt', to_jsonb(now())))
              END)::json

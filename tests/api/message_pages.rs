@@ -1,5 +1,6 @@
 //! One message on the conversation page: editing, reacting and deleting through forms and
-//! htmx, replying, and the safe light formatting of message text.
+//! htmx, replying, the formatting of message text, the edit history, and how a
+//! conversation opens (the list beside it, times, the "New" divider).
 
 use reqwest::StatusCode;
 
@@ -145,4 +146,102 @@ async fn message_text_gets_safe_light_formatting_on_the_page() {
     assert!(html.contains("<code>&lt;i&gt;code&lt;/i&gt;</code>"));
     assert!(html.contains("<a href=\"https://example.com\""));
     assert!(!html.contains("<img src=x>"), "user HTML is escaped");
+}
+
+#[tokio::test]
+async fn an_edited_message_opens_its_history_newest_first_for_members_only() {
+    let (app, ana, bob, thread) = two_people_in_a_dm().await;
+    let message = ana.send(&thread, "first **draft**").await;
+    ana.edit(&message, "second draft").await;
+    ana.edit(&message, "final text").await;
+    let (tid, mid) = (id_str(&thread), id_str(&message));
+
+    let history = bob.get_json(&format!("/api/messages/{mid}/history")).await;
+    let versions: Vec<&str> = history["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["content"].as_str().unwrap())
+        .collect();
+    assert_eq!(versions, ["final text", "second draft", "first **draft**"]);
+    assert_eq!(history["versions"][0]["current"], true);
+    assert_eq!(
+        history["versions"][2]["contentHtml"],
+        "<p>first <strong>draft</strong></p>\n"
+    );
+    assert_eq!(history["versions"][2]["since"], message["createdAt"]);
+
+    let (_, page) = bob.get_page(&format!("/chats/{tid}")).await;
+    let link = format!("href=\"/chats/{tid}/messages/{mid}/history\"");
+    assert!(page.contains(&link), "(edited) opens the history");
+    let (status, page) = bob
+        .get_page(&format!("/chats/{tid}/messages/{mid}/history"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (final_at, second_at) = (
+        page.find("final text").unwrap(),
+        page.find("second draft").unwrap(),
+    );
+    assert!(final_at < second_at, "newest first");
+    assert!(page.contains("<strong>draft</strong>"));
+
+    let outsider = app.user("cid").await;
+    let response = outsider.get(&format!("/api/messages/{mid}/history")).await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let (status, _) = outsider
+        .get_page(&format!("/chats/{tid}/messages/{mid}/history"))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    ana.delete(&message).await;
+    let history = bob.get_json(&format!("/api/messages/{mid}/history")).await;
+    assert_eq!(
+        history["versions"],
+        serde_json::json!([]),
+        "deleted: no history"
+    );
+}
+
+#[tokio::test]
+async fn a_conversation_opens_with_the_list_beside_it_local_times_and_a_new_divider() {
+    let (_app, ana, bob, thread) = two_people_in_a_dm().await;
+    let tid = id_str(&thread);
+    ana.send(&thread, "read already").await;
+    bob.get_page(&format!("/chats/{tid}")).await;
+    let first_unread = ana.send(&thread, "first unread").await;
+    ana.send(&thread, "second unread").await;
+
+    let (_, page) = bob.get_page(&format!("/chats/{tid}")).await;
+    let divider = page.find("id=\"new-divider\"").expect("a New divider");
+    let first = page
+        .find(&format!("data-message-id=\"{}\"", id_str(&first_unread)))
+        .unwrap();
+    assert!(divider < first, "the divider comes before the first unread");
+    assert_eq!(
+        page[divider..first].matches("<article").count(),
+        1,
+        "right above the first unread (whose tag holds its id): {}",
+        &page[divider..first]
+    );
+    assert!(page.contains("role=\"log\""));
+    assert!(
+        page.contains(&format!("id=\"t-{tid}\"")),
+        "the list is beside it"
+    );
+    assert!(
+        page.contains("aria-current=\"page\""),
+        "the open one is marked"
+    );
+    let created = first_unread["createdAt"].as_str().unwrap();
+    assert!(
+        page.contains(&format!("datetime=\"{created}\"")),
+        "the time carries the instant"
+    );
+    assert!(
+        page.contains(" UTC</time>"),
+        "read without JavaScript: with its zone"
+    );
+
+    let (_, again) = bob.get_page(&format!("/chats/{tid}")).await;
+    assert!(!again.contains("new-divider"), "read now: no divider");
 }
