@@ -85,7 +85,9 @@ async function scenario(browser) {
         describe: () => document.querySelector("#messages > article.message:last-of-type")?.textContent.trim().slice(0, 80),
       });
       const newest = (await api(ana, `/api/messages?threadId=${dm.id}&limit=1`)).messages[0];
-      check((await page.locator("#messages article.message").last().getAttribute("data-message-id")) === newest.id, "the newest is last");
+      await until(page, `the newest (${newest.content}) last`, (id) => document.querySelector("#messages > article.message:last-of-type")?.dataset.messageId === id, newest.id, {
+        describe: () => document.querySelector("#messages > article.message:last-of-type")?.textContent.trim().slice(0, 80),
+      });
       check(await page.evaluate(inView, "form[data-composer] textarea"), "the composer is in view");
       check(await page.evaluate(() => document.getElementById("messages").getAttribute("role")) === "log", 'the list is role="log"');
     });
@@ -166,8 +168,10 @@ async function scenario(browser) {
         await page.goto(`${BASE}/chats/${dm.id}`);
         await until(page, "live", () => document.getElementById("connection")?.dataset.state === "connected");
         await send(bob, "live at the bottom");
-        await until(page, "the new message in view", inView, "#messages > article.message:last-of-type");
-        check((await page.locator("#messages article.message").last().textContent()).includes("live at the bottom"), "followed");
+        await until(page, "the new message", () =>
+          document.querySelector("#messages > article.message:last-of-type")?.textContent.includes("live at the bottom"),
+        );
+        await until(page, "the new message in view (followed)", inView, "#messages > article.message:last-of-type");
         await page.evaluate(() => (document.getElementById("messages").scrollTop = 0));
         await page.waitForTimeout(50);
         await send(bob, "while reading above");
