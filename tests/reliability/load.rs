@@ -523,7 +523,10 @@ async fn read(
     } = timing;
     use eventsource_stream::Eventsource;
     let mut log = ReadLog::default();
-    let mut last_id = String::new();
+    // From the start of the log, not "from now": a reader that lost its first connection
+    // before any event with an id would otherwise reopen without one and skip what was
+    // sent in between (a fresh stream starts at the present).
+    let mut last_id = String::from("0-0");
     let mut first = true;
     while !stop.is_cancelled() && Instant::now() < deadline {
         let mut request = user.client().get(user.url("/api/chat/sse"));
