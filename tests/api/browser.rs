@@ -37,8 +37,15 @@ async fn run(program: &str, args: &[&str]) -> bool {
         .is_ok_and(|status| status.success())
 }
 
-/// Installs playwright-core (from the lock file) and Chromium if they are missing.
+/// Installs playwright-core (from the lock file) and Chromium if they are missing, once
+/// per test process: the browser tests run in parallel, and two `npm ci` in one folder
+/// at once break each other.
 async fn prepare() {
+    static PREPARED: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    PREPARED.get_or_init(install).await;
+}
+
+async fn install() {
     let dir = browser_dir();
     let dir_str = dir.to_str().expect("a UTF-8 path");
     assert!(
