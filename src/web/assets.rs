@@ -36,6 +36,7 @@ static ASSETS: LazyLock<Vec<Asset>> = LazyLock::new(|| {
         asset!("app.js", "text/javascript; charset=utf-8"),
         asset!("mentions.js", "text/javascript; charset=utf-8"),
         asset!("shell.js", "text/javascript; charset=utf-8"),
+        asset!("attention.js", "text/javascript; charset=utf-8"),
         asset!("vendor/htmx.min.js", "text/javascript; charset=utf-8"),
         asset!("vendor/hx-sse.min.js", "text/javascript; charset=utf-8"),
         asset!("favicon.svg", "image/svg+xml"),

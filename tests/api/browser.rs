@@ -5,7 +5,9 @@
 //! loads the API reference page and fails on any console error; `tests/browser/mentions.mjs`
 //! checks @-suggestions, the live unread-mentions count and links to a message;
 //! `tests/browser/shell.mjs` checks the reading view at a desktop and a phone size and
-//! runs axe-core on every page, light and dark, saving a screenshot of each.
+//! runs axe-core on every page, light and dark, saving a screenshot of each;
+//! `tests/browser/attention.mjs` checks the unread count in the tab title and the keyboard
+//! (Up edits, Esc cancels, Ctrl+K switches conversation).
 
 use std::{
     path::{Path, PathBuf},
@@ -205,5 +207,13 @@ async fn the_reading_view_fits_desktop_and_phone_and_every_page_passes_axe() {
     prepare().await;
     let app = spawn_app_with(&[("RATE_LIMITS", "off")]).await;
     let output = run_script(&app, "shell.mjs").await;
+    assert!(output.contains("ok no console errors"), "{output}");
+}
+
+#[tokio::test]
+async fn the_title_counts_unread_and_the_keyboard_edits_and_switches_in_headless_chromium() {
+    prepare().await;
+    let app = spawn_app_with(&[("RATE_LIMITS", "off"), ("HEARTBEAT_SECS", "1")]).await;
+    let output = run_script(&app, "attention.mjs").await;
     assert!(output.contains("ok no console errors"), "{output}");
 }
