@@ -52,30 +52,30 @@ fn account_pages() -> Router<AppState> {
 /// With htmx, message actions answer with the message partial; without JavaScript every
 /// form posts and redirects back (303).
 fn chat_pages() -> Router<AppState> {
-    use pages::chat::{conversation, history, list, live, manage, people};
+    use pages::chat::{conversation, history, list, live, manage, message_posts, people};
     Router::new()
         .route("/chats", get(list::chats))
         .route("/chats/new", post(list::create_group))
         .route("/chats/{id}", get(conversation::conversation))
         .route(
             "/chats/{id}/messages",
-            get(conversation::older).post(conversation::send),
+            get(conversation::older).post(message_posts::send),
         )
         .route(
             "/chats/{id}/messages/{mid}/edit",
-            get(conversation::edit_form).post(conversation::edit),
+            get(message_posts::edit_form).post(message_posts::edit),
         )
         .route("/chats/{id}/messages/{mid}/history", get(history::page))
         .route(
             "/chats/{id}/messages/{mid}/delete",
-            post(conversation::delete),
+            post(message_posts::delete),
         )
         .route(
             "/chats/{id}/messages/{mid}/react",
-            post(conversation::react),
+            post(message_posts::react),
         )
-        .route("/chats/{id}/read", post(conversation::read))
-        .route("/chats/{id}/typing", post(conversation::typing))
+        .route("/chats/{id}/read", post(message_posts::read))
+        .route("/chats/{id}/typing", post(message_posts::typing))
         .route("/chats/{id}/leave", post(manage::leave))
         .route("/chats/{id}/archive", post(manage::archive))
         .route("/chats/{id}/unarchive", post(manage::unarchive))

@@ -1,10 +1,10 @@
-//! One conversation: its messages and the actions on them.
+//! One conversation: its page, and the older and newer pages of its messages. The form
+//! posts on its messages are in `message_posts`.
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
     extract::State,
-    http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
 use serde::Deserialize;
@@ -18,18 +18,11 @@ use super::{
 use crate::web::pages::PageCtx;
 use crate::{
     auth::CurrentUser,
-    chat::{
-        self, MessageView,
-        fields::{self, MessageContent},
-        reactions::Toggle,
-        sending::NewMessage,
-        threads::Filter,
-        views::DeliveryStatus,
-    },
+    chat::{self, MessageView, threads::Filter, views::DeliveryStatus},
     entities::{thread_participants::ThreadRole, threads::ThreadKind},
     error::{AppError, Result},
     web::AppState,
-    web::extract::{Form, IsHtmx, Path, Query},
+    web::extract::{IsHtmx, Path, Query},
 };
 
 #[derive(Template, WebTemplate)]
@@ -290,143 +283,4 @@ pub(in crate::web) async fn message_in(
         return Err(AppError::NotFound("message"));
     }
     chat::messages::view(&state.db, &model).await
-}
-
-#[derive(Deserialize)]
-pub struct SendForm {
-    content: String,
-    client_id: Option<String>,
-    reply_to_id: Option<String>,
-}
-
-pub(in crate::web) async fn send(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    ctx: PageCtx,
-    IsHtmx(htmx): IsHtmx,
-    Path(id): Path<Uuid>,
-    Form(form): Form<SendForm>,
-) -> Result<Response> {
-    state.limiters.send_message(user.id())?;
-    let content = MessageContent::parse(&form.content)?;
-    let client_id = match form.client_id.as_deref().map(str::trim) {
-        Some(c) if !c.is_empty() => Some(fields::client_id(c)?),
-        _ => None,
-    };
-    let reply_to = match form.reply_to_id.as_deref().map(str::trim) {
-        Some(r) if !r.is_empty() => Some(
-            r.parse::<Uuid>()
-                .map_err(|_| AppError::validation("the message you reply to is unknown"))?,
-        ),
-        _ => None,
-    };
-    let (m, _) = state
-        .writer
-        .send(
-            &user.user,
-            NewMessage {
-                thread: id,
-                content,
-                client_id,
-                reply_to,
-            },
-        )
-        .await?;
-    message_response(&state, &user, ctx.csrf, htmx, id, m, Mode::Read).await
-}
-
-pub(in crate::web) async fn edit_form(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    ctx: PageCtx,
-    IsHtmx(htmx): IsHtmx,
-    Path((id, mid)): Path<(Uuid, Uuid)>,
-) -> Result<Response> {
-    let m = message_in(&state, user.id(), id, mid).await?;
-    if !htmx {
-        return Ok(Redirect::to(&format!("/chats/{id}?edit={mid}")).into_response());
-    }
-    message_response(&state, &user, ctx.csrf, true, id, m, Mode::Edit).await
-}
-
-#[derive(Deserialize)]
-pub struct EditForm {
-    content: String,
-}
-
-pub(in crate::web) async fn edit(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    ctx: PageCtx,
-    IsHtmx(htmx): IsHtmx,
-    Path((id, mid)): Path<(Uuid, Uuid)>,
-    Form(form): Form<EditForm>,
-) -> Result<Response> {
-    message_in(&state, user.id(), id, mid).await?;
-    state.limiters.change(user.id())?;
-    let content = MessageContent::parse(&form.content)?;
-    let m = chat::messages::edit(&state.db, &user.user, mid, content).await?;
-    message_response(&state, &user, ctx.csrf, htmx, id, m, Mode::Read).await
-}
-
-pub(in crate::web) async fn delete(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    ctx: PageCtx,
-    IsHtmx(htmx): IsHtmx,
-    Path((id, mid)): Path<(Uuid, Uuid)>,
-) -> Result<Response> {
-    message_in(&state, user.id(), id, mid).await?;
-    chat::messages::delete(&state.db, &user.user, mid).await?;
-    let m = message_in(&state, user.id(), id, mid).await?;
-    message_response(&state, &user, ctx.csrf, htmx, id, m, Mode::Read).await
-}
-
-#[derive(Deserialize)]
-pub struct ReactForm {
-    emoji: String,
-    on: String,
-}
-
-pub(in crate::web) async fn react(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    ctx: PageCtx,
-    IsHtmx(htmx): IsHtmx,
-    Path((id, mid)): Path<(Uuid, Uuid)>,
-    Form(form): Form<ReactForm>,
-) -> Result<Response> {
-    message_in(&state, user.id(), id, mid).await?;
-    state.limiters.change(user.id())?;
-    let emoji = fields::emoji(&form.emoji)?;
-    let toggle = if form.on == "1" {
-        Toggle::Add
-    } else {
-        Toggle::Remove
-    };
-    let m = chat::reactions::set(&state.db, &user.user, mid, emoji, toggle).await?;
-    message_response(&state, &user, ctx.csrf, htmx, id, m, Mode::Read).await
-}
-
-pub(in crate::web) async fn read(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    IsHtmx(htmx): IsHtmx,
-    Path(id): Path<Uuid>,
-) -> Result<Response> {
-    chat::reads::mark_read(&state.db, &user.user, id, None).await?;
-    if htmx {
-        return Ok(StatusCode::NO_CONTENT.into_response());
-    }
-    Ok(to_chat(id))
-}
-
-/// The viewer is typing in this conversation (htmx posts it while the composer changes).
-pub(in crate::web) async fn typing(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(id): Path<Uuid>,
-) -> Result<StatusCode> {
-    state.realtime.typing(&user.user, id).await?;
-    Ok(StatusCode::NO_CONTENT)
 }

@@ -28,10 +28,12 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{
-    Inner,
-    delivery::{Delivery, Item},
-};
+mod json;
+
+pub(super) use json::summary;
+use json::{common_json, personal_json};
+
+use super::{Inner, delivery::Delivery};
 use crate::{
     chat::{ThreadView, threads, views::LastMessage},
     entities::thread_participants::ThreadRole,
@@ -314,38 +316,10 @@ impl Summaries {
     }
 }
 
-/// A `thread.updated` that summarizes events delivered under their own positions: it
-/// carries no `id:` of its own.
-pub(super) fn summary(view: &ThreadView) -> Result<Item> {
-    let json = serde_json::to_string(view).map_err(|e| anyhow::anyhow!(e))?;
-    Ok(Delivery::new(None, Kind::ThreadUpdated, Some(view.id), &json).shared())
-}
-
 /// The spacing of one thread's updates, by how many of its members are connected.
 fn spacing(online: usize) -> Duration {
     let steps = (online / MEMBERS_PER_STEP).max(1) as u32;
     (FLUSH_EVERY * steps).min(FLUSH_MAX)
-}
-
-/// The view's JSON object without the fields in [`Personal`] and without its closing
-/// brace.
-fn common_json(shared: &ThreadView) -> Result<String> {
-    let mut value = serde_json::to_value(shared).map_err(|e| anyhow::anyhow!(e))?;
-    if let Some(fields) = value.as_object_mut() {
-        for own in ["name", "unreadCount", "archived", "role", "peerId"] {
-            fields.remove(own);
-        }
-    }
-    let mut json = value.to_string();
-    json.pop();
-    Ok(json)
-}
-
-/// The whole view for one member: the common part and their own fields.
-fn personal_json(common: &str, p: &Personal) -> Result<String> {
-    let own = serde_json::to_string(p).map_err(|e| anyhow::anyhow!(e))?;
-    // `common` always holds the id, so a comma joins the two field lists.
-    Ok(format!("{common},{}", &own[1..]))
 }
 
 /// Forgets the threads with nothing pending that have been quiet longest.
@@ -362,81 +336,4 @@ fn forget_quiet(threads: &mut HashMap<Uuid, Summary>) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::eventlog::Position;
-
-    fn created(thread: Uuid, author: Uuid, seq: i64) -> LoggedEvent {
-        LoggedEvent {
-            position: Position::parse("1-1").expect("a position"),
-            kind: Some(Kind::MessageCreated),
-            thread_id: Some(thread),
-            user_id: None,
-            payload: serde_json::json!({
-                "id": Uuid::now_v7(), "seq": seq, "userId": author, "content": "hi",
-                "createdAt": "2026-12-04T10:00:00Z",
-            })
-            .to_string(),
-            created_at: OffsetDateTime::now_utc(),
-        }
-    }
-
-    #[test]
-    fn messages_count_for_everyone_but_their_author_and_only_once() {
-        let summaries = Summaries::default();
-        let (thread, ana, bob) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
-        summaries.note(&created(thread, ana, 1));
-        {
-            let mut threads = summaries.threads.lock().unwrap();
-            let s = threads.get_mut(&thread).unwrap();
-            for user in [ana, bob] {
-                s.people.insert(
-                    user,
-                    Personal {
-                        unread: if user == bob { 1 } else { 0 },
-                        archived: true,
-                        role: ThreadRole::Member,
-                        name: String::new(),
-                        peer_id: None,
-                    },
-                );
-            }
-        }
-        // Already counted when loaded at seq 1.
-        summaries.note(&created(thread, ana, 1));
-        summaries.note(&created(thread, ana, 2));
-        summaries.note(&created(thread, ana, 3));
-        assert_eq!(summaries.unread(thread, bob), Some(3));
-        assert_eq!(summaries.unread(thread, ana), Some(0));
-        summaries.note(&created(thread, bob, 4));
-        assert_eq!(summaries.unread(thread, bob), Some(0));
-        assert_eq!(summaries.unread(thread, ana), Some(1));
-    }
-
-    #[test]
-    fn a_members_json_is_their_whole_view() {
-        let view = ThreadView {
-            id: Uuid::now_v7(),
-            kind: crate::entities::threads::ThreadKind::Direct,
-            name: "Bob \"the\" builder".into(),
-            participants: Vec::new(),
-            member_count: 2,
-            last_message: None,
-            unread_count: 7,
-            updated_at: OffsetDateTime::now_utc(),
-            archived: true,
-            role: ThreadRole::Admin,
-            peer_id: Some(Uuid::now_v7()),
-        };
-        let json = personal_json(&common_json(&view).unwrap(), &Personal::of(&view)).unwrap();
-        let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
-        assert_eq!(parsed, serde_json::to_value(&view).unwrap());
-    }
-
-    #[test]
-    fn big_groups_are_updated_less_often() {
-        assert_eq!(spacing(2), FLUSH_EVERY);
-        assert_eq!(spacing(1_000), FLUSH_EVERY * 4);
-        assert_eq!(spacing(100_000), FLUSH_MAX);
-    }
-}
+mod tests;
