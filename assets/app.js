@@ -333,11 +333,15 @@ document.addEventListener(
     const form = event.target instanceof HTMLFormElement && event.target.matches("form[data-composer]") ? event.target : null;
     const messages = document.getElementById("messages");
     if (!form || !messages || !window.crypto?.randomUUID) return;
+    // Files still in the picker go with a plain multipart post (uploads.js sends them
+    // ahead and leaves their ids in attachment_ids instead).
+    if (form.querySelector("input[type=file]")?.files?.length) return;
     event.preventDefault();
     event.stopImmediatePropagation();
     const fields = new FormData(form);
+    fields.delete("file");
     const content = String(fields.get("content") ?? "");
-    if (!content.trim()) return;
+    if (!content.trim() && !String(fields.get("attachment_ids") ?? "").trim()) return;
     const clientId = crypto.randomUUID();
     fields.set("client_id", clientId);
     const item = { action: form.action, fields: [...fields.entries()], el: pendingMessage(content, clientId) };

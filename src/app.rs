@@ -16,6 +16,7 @@ use tower::ServiceExt;
 use tower_sessions::session_store::ExpiredDeletion;
 
 use crate::{
+    attachments::{jobs::Processor, storage::Files},
     auth::{password, rate_limit::Limiters, session_store::PgSessionStore},
     chat::writer::Writer,
     config::Config,
@@ -48,7 +49,10 @@ impl Application {
             .context("connecting to Redis")?;
         let shutdown = CancellationToken::new();
         let writer = Writer::start(db.clone(), config.message_writers, shutdown.clone());
+        let files = Files::from_config(&config)?;
+        let attachments = Processor::new(db.clone(), files, realtime.clone());
         let state = AppState {
+            attachments,
             db,
             tokens: realtime.tokens(),
             realtime,
@@ -153,6 +157,9 @@ impl Application {
 
 /// Periodic chores that live as long as the server: expired sessions, idle rate-limit keys.
 fn spawn_housekeeping(state: &AppState) {
+    state
+        .attachments
+        .spawn_sweeper(state.config.unattached_upload_ttl, state.shutdown.clone());
     let store = PgSessionStore::new(state.db.clone());
     let stop = state.shutdown.clone();
     tokio::spawn(async move {

@@ -59,6 +59,18 @@ pub struct RateLimits {
     pub group_adds_per_hour: u32,
 }
 
+/// An S3-compatible bucket for attachments. Credentials not given here come from the
+/// usual AWS variables and providers (`AWS_*`, instance metadata).
+#[derive(Clone, Debug)]
+pub struct S3Config {
+    pub bucket: String,
+    /// For S3-compatible servers (MinIO, Ceph, ...): their URL.
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+    /// Access key id and secret.
+    pub credentials: Option<(String, Secret)>,
+}
+
 #[derive(Clone, Debug)]
 pub struct Config {
     /// The database Confab uses; it is created if missing.
@@ -69,7 +81,11 @@ pub struct Config {
     /// The address people reach the server at; `https://` makes cookies `Secure`.
     pub public_url: Option<String>,
     pub upload_dir: PathBuf,
+    /// Attachments go to this bucket instead of `upload_dir` when set.
+    pub s3: Option<S3Config>,
     pub max_upload_bytes: usize,
+    /// Uploads never attached to a message are removed after this long.
+    pub unattached_upload_ttl: Duration,
     pub registration: Registration,
     pub heartbeat: Duration,
     /// A session ends after this long without a request (and its streams close).
@@ -167,7 +183,17 @@ impl Config {
             upload_dir: var("UPLOAD_DIR")
                 .unwrap_or_else(|| "./uploads".into())
                 .into(),
-            max_upload_bytes: parse_num("MAX_UPLOAD_BYTES", 10 * 1024 * 1024)? as usize,
+            s3: var("S3_BUCKET").map(|bucket| S3Config {
+                bucket,
+                endpoint: var("S3_ENDPOINT"),
+                region: var("S3_REGION"),
+                credentials: var("AWS_ACCESS_KEY_ID")
+                    .zip(var("AWS_SECRET_ACCESS_KEY").map(Secret::new)),
+            }),
+            max_upload_bytes: parse_num("MAX_UPLOAD_BYTES", 10 * 1024 * 1024)?.max(1) as usize,
+            unattached_upload_ttl: Duration::from_secs(
+                parse_num("UNATTACHED_UPLOAD_TTL_SECS", 24 * 3600)?.max(1),
+            ),
             registration,
             heartbeat: Duration::from_secs(parse_num("HEARTBEAT_SECS", 15)?.max(1)),
             session_idle: Duration::from_secs(

@@ -42,6 +42,9 @@ pub enum AppError {
     /// `Retry-After`, and the pool reconnects by itself once it is back.
     #[error("the database is not answering; try again in a few seconds")]
     DatabaseUnavailable,
+    /// The attachment storage (directory or bucket) failed: a 503 with `Retry-After`.
+    #[error("the file storage is not answering; try again in a few seconds")]
+    StorageUnavailable,
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
@@ -80,6 +83,7 @@ impl AppError {
             Self::RequestTimeout => ErrorCode::RequestTimeout,
             Self::Unavailable => ErrorCode::Unavailable,
             Self::DatabaseUnavailable => ErrorCode::DatabaseUnavailable,
+            Self::StorageUnavailable => ErrorCode::StorageUnavailable,
             Self::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -96,7 +100,9 @@ impl AppError {
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
-            Self::Unavailable | Self::DatabaseUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable | Self::DatabaseUnavailable | Self::StorageUnavailable => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -177,6 +183,8 @@ pub enum ErrorCode {
     Unavailable,
     /// The database is not answering; retry after `Retry-After` seconds.
     DatabaseUnavailable,
+    /// The file storage is not answering; retry after `Retry-After` seconds.
+    StorageUnavailable,
     /// A server error (logged with the request id).
     Internal,
 }
@@ -224,7 +232,9 @@ impl IntoResponse for AppError {
         let mut response = status.into_response();
         let retry_after = match &this {
             Self::RateLimited { retry_after } => Some(*retry_after),
-            Self::DatabaseUnavailable => Some(Duration::from_secs(DATABASE_RETRY_AFTER_SECS)),
+            Self::DatabaseUnavailable | Self::StorageUnavailable => {
+                Some(Duration::from_secs(DATABASE_RETRY_AFTER_SECS))
+            }
             _ => None,
         };
         if let Some(retry_after) = retry_after {

@@ -6,8 +6,10 @@
 //!               ▼                                      │
 //!        web       — route table, extractors, templates, the one error renderer
 //!               ▼                                      │
+//!        attachments — file storage (directory or S3), uploads, image jobs
 //!        realtime  — log tailer, per-user streams ─────┘  (reads the log; asks chat)
-//!        chat      — conversations, messages, reads, blocks: rules and authorization
+//!        chat      — conversations, messages, reads, blocks, attachment rows: rules and
+//!                    authorization
 //!        accounts  — users, roles, profiles
 //!        auth      — passwords, sessions, tokens, CSRF, rate limits
 //!               ▼  one transaction: the change + its event rows
@@ -15,7 +17,8 @@
 //!        entities, db, config, error — SeaORM entities, connection, settings, errors
 //! ```
 //!
-//! Imports only run down this list: `web` may use everything below it; `realtime` uses
+//! Imports only run down this list: `web` may use everything below it; `attachments` uses
+//! `chat` (to announce a processed image) and `realtime` (to ring for it); `realtime` uses
 //! `chat`, `accounts`, `auth` and `eventlog`; `chat` uses `accounts`; nothing below
 //! `realtime` imports it. [`app`] sits on top and wires it together (shared by `main` and
 //! the tests); [`cli`] is the `confab` command above it all: `serve` (the default),
@@ -23,6 +26,7 @@
 
 pub mod accounts;
 pub mod app;
+pub mod attachments;
 pub mod auth;
 pub mod chat;
 pub mod cli;

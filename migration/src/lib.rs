@@ -9,6 +9,7 @@ mod m20261202_000003_live_delivery;
 mod m20261204_000005_index_events_by_thread;
 mod m20261204_000006_create_one_time_links;
 mod m20261204_000008_create_mentions;
+mod m20261205_000010_create_attachments;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000005_index_events_by_thread::Migration),
             Box::new(m20261204_000006_create_one_time_links::Migration),
             Box::new(m20261204_000008_create_mentions::Migration),
+            Box::new(m20261205_000010_create_attachments::Migration),
         ]
     }
 }

@@ -28,6 +28,13 @@ impl MessageContent {
         }
         Ok(Self(text.to_owned()))
     }
+    /// Like [`MessageContent::parse`], but a message carrying files may have no text.
+    pub fn parse_with_files(raw: &str, has_files: bool) -> Result<Self, AppError> {
+        if has_files && raw.trim().is_empty() {
+            return Ok(Self(String::new()));
+        }
+        Self::parse(raw)
+    }
     pub fn as_str(&self) -> &str {
         &self.0
     }

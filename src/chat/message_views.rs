@@ -10,7 +10,10 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::views::{DeliveryStatus, MessageView, ReactionView};
+use super::{
+    attachments::AttachmentView,
+    views::{DeliveryStatus, MessageView, ReactionView},
+};
 use crate::{
     accounts::{self, User, UserView},
     db::stmt,
@@ -98,7 +101,7 @@ pub async fn views(
     let ids: Vec<Uuid> = rows.iter().map(|m| m.id).collect();
     let mut by_message: HashMap<Uuid, Vec<ReactionView>> = HashMap::new();
     for r in reactions::Entity::find()
-        .filter(reactions::Column::MessageId.is_in(ids))
+        .filter(reactions::Column::MessageId.is_in(ids.iter().copied()))
         .order_by_asc(reactions::Column::CreatedAt)
         .all(conn)
         .await?
@@ -116,6 +119,7 @@ pub async fn views(
             }),
         }
     }
+    let mut files = super::attachments::for_messages(conn, &ids).await?;
     let pointers = Pointers::load(conn, thread).await?;
     rows.into_iter()
         .map(|m| {
@@ -124,16 +128,19 @@ pub async fn views(
             })?;
             let receipt = pointers.receipt(m.author_id, m.seq);
             let reactions = by_message.remove(&m.id).unwrap_or_default();
-            Ok(assemble(m, author, reactions, receipt))
+            let attached = files.remove(&m.id).unwrap_or_default();
+            Ok(assemble(m, author, reactions, attached, receipt))
         })
         .collect()
 }
 
-/// The view of one message from its parts; a deleted message shows no text or reactions.
+/// The view of one message from its parts; a deleted message shows no text, reactions or
+/// attachments.
 pub(super) fn assemble(
     m: messages::Model,
     author: &User,
     reactions: Vec<ReactionView>,
+    attachments: Vec<AttachmentView>,
     receipt: Receipt,
 ) -> MessageView {
     let deleted = m.deleted_at.is_some();
@@ -153,7 +160,7 @@ pub(super) fn assemble(
         deleted_at: m.deleted_at,
         reply_to_id: m.reply_to_id,
         client_id: m.client_id,
-        attachments: Vec::new(),
+        attachments: if deleted { Vec::new() } else { attachments },
         reactions: if deleted { Vec::new() } else { reactions },
         status: receipt.status,
         read_count: receipt.read_by,

@@ -90,7 +90,7 @@ pub async fn page(
 }
 
 pub(super) async fn by_client_id(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     author: Uuid,
     client_id: Option<&str>,
 ) -> Result<Option<messages::Model>> {
@@ -158,7 +158,7 @@ pub async fn edit(
 
 /// The message's view, told to its thread as a `message.updated` (in the caller's
 /// transaction).
-pub(super) async fn announce_update(
+pub(crate) async fn announce_update(
     conn: &impl ConnectionTrait,
     message: &messages::Model,
 ) -> Result<MessageView> {
@@ -174,8 +174,9 @@ pub(super) async fn announce_update(
 }
 
 /// Deletes a message, leaving a tombstone. Authors delete their own; thread admins and
-/// system admins may delete any.
-pub async fn delete(db: &DatabaseConnection, actor: &User, id: Uuid) -> Result<()> {
+/// system admins may delete any. Returns the storage keys of its files, which are no
+/// longer served: the caller removes them.
+pub async fn delete(db: &DatabaseConnection, actor: &User, id: Uuid) -> Result<Vec<String>> {
     let txn = db.begin().await?;
     let (message, member) = visible(&txn, actor.id, id).await?;
     let allowed = message.author_id == actor.id
@@ -188,8 +189,9 @@ pub async fn delete(db: &DatabaseConnection, actor: &User, id: Uuid) -> Result<(
     }
     if message.deleted_at.is_some() {
         txn.commit().await?;
-        return Ok(());
+        return Ok(Vec::new());
     }
+    let files = super::attachments::detach_all(&txn, id).await?;
     txn.execute_raw(stmt(
         "UPDATE messages SET deleted_at = now(), content = '' WHERE id = $1",
         [id.into()],
@@ -215,7 +217,7 @@ pub async fn delete(db: &DatabaseConnection, actor: &User, id: Uuid) -> Result<(
     )
     .await?;
     txn.commit().await?;
-    Ok(())
+    Ok(files)
 }
 
 /// Every kept version of a message, newest (the current text) first, for members of its

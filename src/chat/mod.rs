@@ -2,6 +2,7 @@
 //! blocks. Rules and authorization live here (a non-member gets "not found"); no HTTP
 //! types. Every change writes its events to the log in the same transaction.
 
+pub mod attachments;
 pub mod blocks;
 pub mod contacts;
 pub mod fields;

@@ -79,8 +79,8 @@ pub struct MessageView {
     pub deleted_at: Option<OffsetDateTime>,
     pub reply_to_id: Option<Uuid>,
     pub client_id: Option<String>,
-    /// Attachments arrive with the attachments feature; always empty for now.
-    pub attachments: Vec<serde_json::Value>,
+    /// Files sent with the message, in the order they were attached.
+    pub attachments: Vec<super::attachments::AttachmentView>,
     pub reactions: Vec<ReactionView>,
     pub status: DeliveryStatus,
     /// Recipients whose read pointer passed this message ("read by N of M").

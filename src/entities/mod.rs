@@ -2,6 +2,7 @@
 //! the domain modules, not here.
 
 pub mod api_tokens;
+pub mod attachments;
 pub mod blocks;
 pub mod events;
 pub mod message_edits;

@@ -1,6 +1,7 @@
 //! A deadline for receiving a request body (`BODY_READ_TIMEOUT_SECS`), counted from the
 //! end of the headers: a client that stops sending halfway gets a `408` instead of holding
-//! a connection and a handler forever.
+//! a connection and a handler forever. File uploads (`multipart/form-data`) may take
+//! longer than that in all, as long as they never pause for that long.
 
 use std::sync::{
     Arc,
@@ -22,7 +23,13 @@ use crate::{error::AppError, web::AppState};
 struct TimedOut;
 
 pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let deadline = tokio::time::Instant::now() + state.config.body_read_timeout;
+    let timeout = state.config.body_read_timeout;
+    let mut deadline = tokio::time::Instant::now() + timeout;
+    let upload = req
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("multipart/form-data"));
     let fired = Arc::new(AtomicBool::new(false));
     let flag = fired.clone();
     let (parts, body) = req.into_parts();
@@ -30,7 +37,12 @@ pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> R
     let timed = async_stream::stream! {
         loop {
             match tokio::time::timeout_at(deadline, inner.next()).await {
-                Ok(Some(chunk)) => yield chunk,
+                Ok(Some(chunk)) => {
+                    if upload {
+                        deadline = tokio::time::Instant::now() + timeout;
+                    }
+                    yield chunk
+                }
                 Ok(None) => break,
                 Err(_) => {
                     flag.store(true, Ordering::Relaxed);

@@ -88,7 +88,11 @@ pub async fn render(State(state): State<AppState>, req: Request, next: Next) -> 
     } else {
         tracing::debug!(%status, error = %info.message, "request rejected");
     }
-    let retry_after = response.headers().get(header::RETRY_AFTER).cloned();
+    // Headers that explain the error survive its rendering.
+    let kept: Vec<_> = [header::RETRY_AFTER, header::CONTENT_RANGE]
+        .into_iter()
+        .filter_map(|name| Some((name.clone(), response.headers().get(&name)?.clone())))
+        .collect();
     let mut out = match audience {
         Audience::Api => {
             let details = if state.config.is_development() {
@@ -140,8 +144,8 @@ pub async fn render(State(state): State<AppState>, req: Request, next: Next) -> 
             (status, Html(body)).into_response()
         }
     };
-    if let Some(value) = retry_after {
-        out.headers_mut().insert(header::RETRY_AFTER, value);
+    for (name, value) in kept {
+        out.headers_mut().insert(name, value);
     }
     out
 }

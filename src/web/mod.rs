@@ -9,6 +9,7 @@ pub mod errors;
 pub mod extract;
 pub mod format;
 pub mod mention_links;
+pub mod multipart;
 pub mod ops;
 mod pages;
 mod router;

@@ -5,6 +5,8 @@
 
 use axum::{
     Router,
+    extract::DefaultBodyLimit,
+    handler::Handler,
     routing::{get, post},
 };
 
@@ -59,7 +61,9 @@ fn chat_pages() -> Router<AppState> {
         .route("/chats/{id}", get(conversation::conversation))
         .route(
             "/chats/{id}/messages",
-            get(conversation::older).post(message_posts::send),
+            // Without JavaScript, files come with the form: the handler caps each one at
+            // MAX_UPLOAD_BYTES and the rest of the form at the usual body limit.
+            get(conversation::older).post(message_posts::send.layer(DefaultBodyLimit::disable())),
         )
         .route(
             "/chats/{id}/messages/{mid}/edit",
@@ -96,8 +100,19 @@ fn chat_pages() -> Router<AppState> {
 
 /// The JSON API for bots, scripts and other front ends (cookie or `Authorization: Bearer`).
 fn json_api() -> Router<AppState> {
-    use api::{admin, auth, live, mentions, messages, search, threads, tokens, users};
+    use api::{admin, attachments, auth, live, mentions, messages, search, threads, tokens, users};
     Router::new()
+        // Uploads stream past the body limit; `MAX_UPLOAD_BYTES` is enforced as they do.
+        .route(
+            "/api/attachments",
+            post(attachments::upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/api/attachments/{id}", get(attachments::get))
+        .route("/api/attachments/{id}/file", get(attachments::file))
+        .route(
+            "/api/attachments/{id}/thumbnail",
+            get(attachments::thumbnail),
+        )
         .route("/api/auth/register", post(auth::register))
         .route("/api/auth/login", post(auth::login))
         .route("/api/auth/logout", post(auth::logout))

@@ -106,6 +106,13 @@ pub async fn csrf(
                 .map(|(_, v)| v.into_owned());
             (token, Body::from(bytes))
         }
+        // A file upload form: its handler checks the token, the form's first field
+        // (`multipart::CheckedMultipart`); other paths refuse multipart posts.
+        None if super::multipart::is_multipart(&parts.headers)
+            && super::multipart::accepts_multipart(parts.uri.path()) =>
+        {
+            return next.run(Request::from_parts(parts, body)).await;
+        }
         None => (None, body),
     };
     match presented {

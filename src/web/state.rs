@@ -6,6 +6,7 @@ use sea_orm::DatabaseConnection;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
+    attachments::jobs::Processor,
     auth::{rate_limit::Limiters, token_cache::TokenCache},
     chat::writer::Writer,
     config::Config,
@@ -27,4 +28,19 @@ pub struct AppState {
     pub tokens: Arc<TokenCache>,
     /// Writes sent messages in batches.
     pub writer: Writer,
+    /// Attachment storage and the image jobs.
+    pub attachments: Processor,
+}
+
+impl AppState {
+    /// Deletes a message (see `chat::messages::delete`) and removes its files from storage.
+    pub async fn delete_message(
+        &self,
+        actor: &crate::accounts::User,
+        id: uuid::Uuid,
+    ) -> crate::error::Result<()> {
+        let files = crate::chat::messages::delete(&self.db, actor, id).await?;
+        self.attachments.files().remove(files).await;
+        Ok(())
+    }
 }

@@ -152,6 +152,7 @@ async fn one_batch_applies_every_rule_to_each_send_on_its_own() {
             content: MessageContent::parse(text).unwrap(),
             client_id: client.map(str::to_owned),
             reply_to: reply.map(user),
+            attachments: Vec::new(),
         };
     let outcomes = send_many(
         &db,

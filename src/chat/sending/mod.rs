@@ -26,6 +26,7 @@ mod statements;
 
 use self::statements::{CHECK_AND_RESERVE, Checked, Columns, INSERT_AND_TOUCH, Inserted};
 use super::{
+    attachments::{self, AttachmentView},
     fields::MessageContent,
     message_views::{Receipt, assemble},
     messages::{by_client_id, view},
@@ -44,6 +45,8 @@ pub struct NewMessage {
     pub content: MessageContent,
     pub client_id: Option<String>,
     pub reply_to: Option<Uuid>,
+    /// The author's unsent uploads this message carries.
+    pub attachments: Vec<Uuid>,
 }
 
 /// Whether a send stored a new message or found the one this `clientId` already made.
@@ -152,11 +155,45 @@ async fn write(
         return Err(Failure::ClientIdTaken);
     }
     let txn = db.begin().await?;
-    let threads_of: Vec<Uuid> = sends.iter().map(|(_, n)| n.thread).collect();
-    let authors: Vec<Uuid> = sends.iter().map(|(a, _)| a.id).collect();
-    let replies: Vec<Uuid> = sends
+    // Attachments first: a send whose uploads cannot be claimed goes no further (it must
+    // not reserve a seq it will not use).
+    let mut outcomes: Vec<Option<Outcome>> = (0..sends.len()).map(|_| None).collect();
+    let mut files: Vec<Vec<AttachmentView>> = vec![Vec::new(); sends.len()];
+    let wanted: Vec<Uuid> = sends
         .iter()
-        .map(|(_, n)| n.reply_to.unwrap_or(NONE))
+        .flat_map(|(_, n)| n.attachments.iter().copied())
+        .collect();
+    if !wanted.is_empty() {
+        let locked = attachments::lock(&txn, wanted).await?;
+        let mut taken = HashSet::new();
+        for (i, (author, new)) in sends.iter().enumerate() {
+            match attachments::claimable(&locked, &mut taken, author.id, &new.attachments) {
+                Ok(views) => files[i] = views,
+                // A retried send finds its uploads claimed by its first try: the retry
+                // is answered like any repeat of a clientId.
+                Err(_)
+                    if by_client_id(&txn, author.id, new.client_id.as_deref())
+                        .await?
+                        .is_some() =>
+                {
+                    return Err(Failure::ClientIdTaken);
+                }
+                Err(err) => outcomes[i] = Some(Err(err)),
+            }
+        }
+    }
+    let going: Vec<usize> = (0..sends.len())
+        .filter(|&i| outcomes[i].is_none())
+        .collect();
+    if going.is_empty() {
+        txn.commit().await?;
+        return Ok(outcomes.into_iter().flatten().collect());
+    }
+    let threads_of: Vec<Uuid> = going.iter().map(|&i| sends[i].1.thread).collect();
+    let authors: Vec<Uuid> = going.iter().map(|&i| sends[i].0.id).collect();
+    let replies: Vec<Uuid> = going
+        .iter()
+        .map(|&i| sends[i].1.reply_to.unwrap_or(NONE))
         .collect();
     let checked = Checked::find_by_statement(stmt(
         CHECK_AND_RESERVE,
@@ -169,17 +206,18 @@ async fn write(
     ))
     .all(&txn)
     .await?;
-    if checked.len() != sends.len() {
+    if checked.len() != going.len() {
         return Err(Failure::Db(AppError::internal(
             "send checks do not match the sends",
         )));
     }
-    let mut outcomes: Vec<Option<Outcome>> = Vec::with_capacity(sends.len());
     // Each thread's new messages take the seqs just reserved, in batch order.
     let mut next: HashMap<Uuid, i64> = HashMap::new();
     let mut columns = Columns::default();
     let mut views = Vec::new();
-    for (i, (c, (author, new))) in checked.iter().zip(sends).enumerate() {
+    let mut claims = Vec::new();
+    for (c, &i) in checked.iter().zip(&going) {
+        let (author, new) = &sends[i];
         let refused = if !c.member {
             Some(AppError::NotFound("conversation"))
         } else if c.blocked {
@@ -192,10 +230,9 @@ async fn write(
             None
         };
         if let Some(err) = refused {
-            outcomes.push(Some(Err(err)));
+            outcomes[i] = Some(Err(err));
             continue;
         }
-        outcomes.push(None);
         let (Some(last), Some(reserved), Some(member_count), Some(at)) =
             (c.last_seq, c.reserved, c.member_count, c.at)
         else {
@@ -204,12 +241,20 @@ async fn write(
         let seq = next.entry(new.thread).or_insert(last - i64::from(reserved));
         *seq += 1;
         let message = columns.push(author.id, new, *seq, at);
+        let attached = std::mem::take(&mut files[i]);
+        claims.extend(
+            attached
+                .iter()
+                .zip(0i16..)
+                .map(|(a, position)| (a.id, message.id, position)),
+        );
         // Nobody else has read it or reacted yet.
         let recipients = usize::try_from(member_count - 1).unwrap_or(0);
         let view = assemble(
             message,
             author,
             Vec::new(),
+            attached,
             Receipt {
                 status: DeliveryStatus::Sent,
                 read_by: 0,
@@ -240,6 +285,7 @@ async fn write(
     for (thread, users) in unarchived {
         threads::announce(&txn, thread, &users).await?;
     }
+    attachments::claim(&txn, claims).await?;
     txn.commit().await?;
     for (i, view) in views {
         outcomes[i] = Some(Ok((view, Sent::Created)));

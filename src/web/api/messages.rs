@@ -16,7 +16,7 @@ use crate::{
         sending::{NewMessage, Sent},
         views::MessageHistory,
     },
-    error::{AppError, Result},
+    error::Result,
     web::AppState,
     web::{
         errors::ErrorBody,
@@ -52,10 +52,13 @@ pub async fn list(
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SendBody {
     thread_id: Uuid,
+    /// May be empty (or left out) when the message carries attachments.
+    #[serde(default)]
     content: String,
     /// Idempotency key, unique per author: a repeat returns the first message.
     client_id: Option<String>,
     reply_to_id: Option<Uuid>,
+    /// Up to 10 of your own uploads (`POST /api/attachments`) not yet sent.
     #[serde(default)]
     attachment_ids: Vec<Uuid>,
 }
@@ -72,18 +75,16 @@ pub async fn send(
     Json(body): Json<SendBody>,
 ) -> Result<(StatusCode, Json<MessageView>)> {
     state.limiters.send_message(user.id())?;
-    if !body.attachment_ids.is_empty() {
-        return Err(AppError::validation("attachments are not supported yet"));
-    }
     let new = NewMessage {
         thread: body.thread_id,
-        content: MessageContent::parse(&body.content)?,
+        content: MessageContent::parse_with_files(&body.content, !body.attachment_ids.is_empty())?,
         client_id: body
             .client_id
             .as_deref()
             .map(fields::client_id)
             .transpose()?,
         reply_to: body.reply_to_id,
+        attachments: body.attachment_ids,
     };
     let (view, sent) = state.writer.send(&user.user, new).await?;
     let status = if sent == Sent::Created {
@@ -143,7 +144,7 @@ pub async fn delete(
     user: CurrentUser,
     Json(body): Json<MessageRef>,
 ) -> Result<StatusCode> {
-    messages::delete(&state.db, &user.user, body.message_id).await?;
+    state.delete_message(&user.user, body.message_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

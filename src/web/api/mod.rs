@@ -4,8 +4,10 @@
 //! payloads.
 
 pub mod admin;
+pub mod attachments;
 pub mod auth;
 pub mod events;
+mod files;
 pub mod live;
 pub mod mentions;
 pub mod messages;
@@ -35,6 +37,7 @@ use utoipa::{
         messages::read,
         messages::react, messages::unreact,
         messages::blocked, messages::block, messages::unblock,
+        attachments::upload, attachments::get, attachments::file, attachments::thumbnail,
         search::search,
         mentions::list,
         live::stream, live::typing, live::presence, live::set_presence,
@@ -63,6 +66,7 @@ use utoipa::{
         (name = "admin", description = "User management (OWNER/ADMIN)"),
         (name = "threads", description = "Conversations and membership"),
         (name = "messages", description = "Messages, reactions, read pointers"),
+        (name = "attachments", description = "Files sent with messages"),
         (name = "live", description = "The event stream, typing and presence"),
     )
 )]

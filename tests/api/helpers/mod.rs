@@ -5,6 +5,7 @@
 
 mod html;
 mod sse;
+pub mod storage;
 mod user;
 
 use std::sync::Once;
@@ -51,6 +52,10 @@ pub fn test_config(db_name: &str, extra: &[(&str, &str)]) -> Config {
         ),
         ("BIND_ADDR".into(), "127.0.0.1:0".into()),
         ("DB_POOL_SIZE".into(), "5".into()),
+        (
+            "UPLOAD_DIR".into(),
+            upload_dir(db_name).to_string_lossy().into_owned(),
+        ),
     ];
     for (k, v) in extra {
         pairs.retain(|(key, _)| key != k);
@@ -58,6 +63,11 @@ pub fn test_config(db_name: &str, extra: &[(&str, &str)]) -> Config {
     }
     Config::from_lookup(|key| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()))
         .expect("test config is valid")
+}
+
+/// Where a test server's uploads go (removed with its database).
+pub fn upload_dir(db_name: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(db_name)
 }
 
 /// A fresh server with ana and bob, who share a direct conversation.
@@ -358,6 +368,7 @@ impl Drop for TestApp {
         if !self.owns_db {
             return;
         }
+        let _ = std::fs::remove_dir_all(upload_dir(&self.db_name));
         drop_database(&self.db_name);
     }
 }

@@ -1,14 +1,14 @@
 //! The form posts on a conversation's messages: send, edit, delete, react, read, typing.
 
 use axum::{
-    extract::State,
+    extract::{Request, State},
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{message_view::Mode, to_chat};
+use super::{message_view::Mode, send_form, to_chat};
 use crate::web::pages::PageCtx;
 use crate::{
     auth::CurrentUser,
@@ -25,23 +25,17 @@ use crate::{
 
 use super::conversation::{message_in, message_response};
 
-#[derive(Deserialize)]
-pub struct SendForm {
-    content: String,
-    client_id: Option<String>,
-    reply_to_id: Option<String>,
-}
-
 pub(in crate::web) async fn send(
     State(state): State<AppState>,
     user: CurrentUser,
     ctx: PageCtx,
     IsHtmx(htmx): IsHtmx,
     Path(id): Path<Uuid>,
-    Form(form): Form<SendForm>,
+    req: Request,
 ) -> Result<Response> {
     state.limiters.send_message(user.id())?;
-    let content = MessageContent::parse(&form.content)?;
+    let (form, attachments) = send_form::read(&state, user.id(), req).await?;
+    let content = MessageContent::parse_with_files(&form.content, !attachments.is_empty())?;
     let client_id = match form.client_id.as_deref().map(str::trim) {
         Some(c) if !c.is_empty() => Some(fields::client_id(c)?),
         _ => None,
@@ -62,6 +56,7 @@ pub(in crate::web) async fn send(
                 content,
                 client_id,
                 reply_to,
+                attachments,
             },
         )
         .await?;
@@ -110,7 +105,7 @@ pub(in crate::web) async fn delete(
     Path((id, mid)): Path<(Uuid, Uuid)>,
 ) -> Result<Response> {
     message_in(&state, user.id(), id, mid).await?;
-    chat::messages::delete(&state.db, &user.user, mid).await?;
+    state.delete_message(&user.user, mid).await?;
     let m = message_in(&state, user.id(), id, mid).await?;
     message_response(&state, &user, ctx.csrf, htmx, id, m, Mode::Read).await
 }

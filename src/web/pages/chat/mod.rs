@@ -9,6 +9,7 @@ pub mod manage;
 pub mod message_posts;
 mod message_view;
 pub mod people;
+mod send_form;
 
 use askama::Template;
 use axum::response::{Html, IntoResponse, Redirect, Response};
