@@ -1,6 +1,6 @@
 // Confab page behaviour (kept small; no inline scripts). Everything here is an
 // improvement on pages that already work without JavaScript:
-// - the live stream (#live, htmx hx-sse): connection state, live swaps that update in
+// - live updates (#live; the connection itself is assets/stream.js): swaps that update in
 //   place instead of duplicating, typing and presence, reload on `reset`;
 // - the composer: optimistic sends with a clientId, failed sends marked with a retry
 //   control, sends written while offline queued and sent once each when back.
@@ -19,80 +19,15 @@ function post(url, body) {
   });
 }
 
-// ---- Connection state ----------------------------------------------------------
+// ---- When the stream (re)connects (the connection itself: stream.js) ----------------------
 
-const LABELS = { connecting: "connecting…", connected: "live", reconnecting: "reconnecting…", offline: "offline" };
-// Whether the live stream is open. A short network drop can leave it open (the browser goes
-// offline and back without the connection breaking), and then there is no reconnect to wait for.
-let streaming = false;
-
-function setConnection(state) {
-  const el = document.getElementById("connection");
-  if (!el) return;
-  el.hidden = false;
-  el.dataset.state = state;
-  el.textContent = LABELS[state];
-}
-
-// Whether a stream ever started. Until then the extension is not in charge: its reconnects
-// begin with the first stream, so a first request that fails (an error status, no answer,
-// no headers in time) is tried again here, with backoff, until one starts.
-let started = false;
-let firstTries = 0;
-let firstRetry;
-let firstInFlight = false;
-// Headers come at once from a healthy server: waiting a minute (htmx's default) is too long.
-htmx.config.sse = { connectTimeout: 10_000, ...htmx.config.sse };
-
-function connectAgain() {
-  const el = live();
-  clearTimeout(firstRetry);
-  if (started || firstInFlight || !el?.isConnected) return;
-  htmx.ajax("GET", el.getAttribute("hx-sse:connect"), { source: el, timeout: htmx.config.sse.connectTimeout });
-}
-
-document.addEventListener("htmx:before:request", (event) => {
-  if (event.target === live()) firstInFlight = !started;
-});
-document.addEventListener("htmx:after:request", (event) => {
-  // Only answers that are not a stream get here; an error page is not for #live.
-  if (event.target === live() && !started) event.preventDefault();
-});
-document.addEventListener("htmx:finally:request", (event) => {
-  if (event.target !== live() || started) return;
-  firstInFlight = false;
-  setConnection(navigator.onLine ? "reconnecting" : "offline");
-  const delay = Math.min(500 * 2 ** firstTries++, 30_000) * (0.7 + 0.6 * Math.random());
-  firstRetry = setTimeout(connectAgain, delay);
-});
-
-document.addEventListener("htmx:sse:before:connection", (event) => {
-  if (event.target !== live()) return;
-  started = true;
-  const attempt = event.detail?.connection?.attempt ?? 0;
-  streaming = false;
-  setConnection(!navigator.onLine ? "offline" : attempt > 0 ? "reconnecting" : "connecting");
-});
 document.addEventListener("htmx:sse:after:connection", (event) => {
   if (event.target !== live()) return;
-  streaming = true;
-  setConnection("connected");
   flushOutbox();
   // What arrived while the connection was away may not have been marked read yet.
   markRead();
 });
-document.addEventListener("htmx:sse:error", (event) => {
-  if (event.target !== live()) return;
-  streaming = false;
-  setConnection(navigator.onLine ? "reconnecting" : "offline");
-});
-document.addEventListener("htmx:sse:close", (event) => {
-  if (event.target === live()) streaming = false;
-});
-window.addEventListener("offline", () => setConnection("offline"));
 window.addEventListener("online", () => {
-  setConnection(streaming ? "connected" : "reconnecting");
-  connectAgain();
   flushOutbox();
   markRead();
 });

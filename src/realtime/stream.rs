@@ -80,7 +80,26 @@ impl Subscription {
     /// events and heartbeats until the client leaves, falls behind, or is shut out.
     pub fn into_body<R: Render>(
         self,
+        render: R,
+    ) -> impl Stream<Item = Result<Bytes, Infallible>> + Send + 'static {
+        self.body(render, true)
+    }
+
+    /// The finite form of [`Self::into_body`] for clients that cannot hold a stream open
+    /// (or need not): the hello, the backlog or a `reset`, then an `id:` of the position
+    /// it read up to, and the end. Asked again from that position, it gives what came
+    /// after, so repeated catch-ups deliver each event once.
+    pub fn into_catch_up<R: Render>(
+        self,
+        render: R,
+    ) -> impl Stream<Item = Result<Bytes, Infallible>> + Send + 'static {
+        self.body(render, false)
+    }
+
+    fn body<R: Render>(
+        self,
         mut render: R,
+        follow: bool,
     ) -> impl Stream<Item = Result<Bytes, Infallible>> + Send + 'static {
         let Self {
             guard,
@@ -124,6 +143,10 @@ impl Subscription {
                     cursor
                 }
             };
+            if !follow {
+                yield Ok(Bytes::from(format!("id: {last}\n\n")));
+                return;
+            }
             while let Some(item) = rx.recv().await {
                 if let Some(p) = item.position {
                     if p <= last {

@@ -96,6 +96,7 @@ fn chat_pages() -> Router<AppState> {
         .route("/search", get(pages::search::page))
         .route("/mentions", get(pages::mentions::page))
         .route("/events", get(live::events))
+        .route("/events/catch-up", get(live::catch_up))
 }
 
 /// The JSON API for bots, scripts and other front ends (cookie or `Authorization: Bearer`).

@@ -7,7 +7,8 @@
 //! `tests/browser/shell.mjs` checks the reading view at a desktop and a phone size and
 //! runs axe-core on every page, light and dark, saving a screenshot of each;
 //! `tests/browser/attention.mjs` checks the unread count in the tab title and the keyboard
-//! (Up edits, Esc cancels, Ctrl+K switches conversation).
+//! (Up edits, Esc cancels, Ctrl+K switches conversation); `tests/browser/tabs.mjs` checks
+//! the slower path when `/events` is refused and ten tabs of one browser over plain HTTP.
 
 use std::{
     path::{Path, PathBuf},
@@ -215,5 +216,13 @@ async fn the_title_counts_unread_and_the_keyboard_edits_and_switches_in_headless
     prepare().await;
     let app = spawn_app_with(&[("RATE_LIMITS", "off"), ("HEARTBEAT_SECS", "1")]).await;
     let output = run_script(&app, "attention.mjs").await;
+    assert!(output.contains("ok no console errors"), "{output}");
+}
+
+#[tokio::test]
+async fn the_fallback_and_ten_tabs_stay_live_once_each_in_headless_chromium() {
+    prepare().await;
+    let app = spawn_app_with(&[("RATE_LIMITS", "off"), ("HEARTBEAT_SECS", "1")]).await;
+    let output = run_script(&app, "tabs.mjs").await;
     assert!(output.contains("ok no console errors"), "{output}");
 }

@@ -34,6 +34,7 @@ mod messages_api;
 mod observability;
 mod ops;
 mod page_access;
+mod page_catch_up;
 mod page_stream;
 mod pages;
 mod permalinks;

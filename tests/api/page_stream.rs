@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use crate::helpers::*;
 
 /// The `/events` URL a page connects to (from its `hx-sse:connect` attribute).
-async fn page_stream_url(viewer: &TestUser, page: &str) -> String {
+pub async fn page_stream_url(viewer: &TestUser, page: &str) -> String {
     let (status, html) = viewer.get_page(page).await;
     assert_eq!(status, 200, "{page}");
     let marker = "hx-sse:connect=\"";

@@ -3,7 +3,7 @@
 // quick switcher and Enter opens the chosen conversation; Up in bob's empty composer opens
 // his last message for editing and Esc cancels.
 // Run by tests/api/browser.rs with CONFAB_URL set; prints `ok <step>` per step.
-import { BASE, api, check, consoleErrors, launch, register, show, step, until } from "./harness.mjs";
+import { BASE, api, check, register, run, show, step, until } from "./harness.mjs";
 import { composer, live, pageHelpers, stored } from "./chat.mjs";
 
 async function scenario(browser) {
@@ -57,22 +57,6 @@ async function scenario(browser) {
     await bob.page.waitForURL(new RegExp(`/chats/${room.id}$`));
     await bob.page.locator("#messages form.edit-form").waitFor({ state: "detached" });
   });
-
-  await step("no console errors or CSP violations", async () => {
-    const errors = consoleErrors();
-    check(errors.length === 0, `the pages logged errors:\n  ${errors.join("\n  ")}`);
-  });
 }
 
-const browser = await launch();
-let failed = false;
-try {
-  await scenario(browser);
-  console.log("ok no console errors");
-} catch (err) {
-  failed = true;
-  console.error(`FAILED: ${err.stack ?? err}`);
-} finally {
-  await browser.close().catch(() => {});
-}
-process.exit(failed ? 1 : 0);
+await run(scenario);

@@ -178,3 +178,25 @@ export async function restartServer() {
     if (value.trim() === "RESTARTED") return;
   }
 }
+
+/**
+ * Runs `scenario(browser)` in a fresh headless Chromium, then checks that no page logged a
+ * console error or CSP violation (`ok no console errors`); exits 1 on the first failure.
+ */
+export async function run(scenario) {
+  const browser = await launch();
+  let failed = false;
+  try {
+    await scenario(browser);
+    await step("no console errors or CSP violations", async () => {
+      check(errors.length === 0, `the pages logged errors:\n  ${errors.join("\n  ")}`);
+    });
+    console.log("ok no console errors");
+  } catch (err) {
+    failed = true;
+    console.error(`FAILED: ${err.stack ?? err}`);
+  } finally {
+    await browser.close().catch(() => {});
+  }
+  process.exit(failed ? 1 : 0);
+}

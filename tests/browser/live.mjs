@@ -215,7 +215,8 @@ async function scenario(browser) {
     const texts = ["after the restart 1", "after the restart 2"];
     const pages = [[ana.page, "ana"], [bobChat, "bob"], [bob.page, "bob's list"]];
     for (const [page] of pages) await page.evaluate(() => (window.__noReload = 1));
-    // Bob's conversation reconnects only once ana's messages are stored: it must replay them.
+    // Bob's browser reconnects only once ana's messages are stored: it must replay them.
+    // (His tabs share one stream, held by one of them; the others catch up from it.)
     let release;
     const released = new Promise((resolve) => (release = resolve));
     const events = (url) => url.pathname === "/events";
@@ -224,7 +225,7 @@ async function scenario(browser) {
       await route.continue().catch(() => {});
     };
     await expectingNetworkErrors("the server restarts", async () => {
-      await bobChat.route(events, hold);
+      await bob.context.route(events, hold);
       await restartServer();
       await until(bobChat, `bob's indicator to read "reconnecting…"`, () => __t.connection() === "reconnecting…", null, {
         describe: () => __t.connection(),
@@ -234,7 +235,7 @@ async function scenario(browser) {
       const early = await bobChat.evaluate((ts) => ts.flatMap((t) => __t.copies(t)), texts);
       check(early.length === 0, "bob's page got the messages before it reconnected");
       release();
-      await bobChat.unroute(events, hold);
+      await bob.context.unroute(events, hold);
       await deliveredOnce(A(), B(), texts);
       for (const [page, who] of pages) {
         await live(page, who);
@@ -247,7 +248,10 @@ async function scenario(browser) {
   });
 
   await step("a page whose scripts come late and whose first connections fail still goes live", async () => {
-    const page = await newPage(ana, "ana-retry");
+    // A browser of its own (with ana's login): in ana's, the tab would share her stream.
+    const context = await browser.newContext({ storageState: await ana.context.storageState() });
+    await context.addInitScript(pageHelpers);
+    const page = await newPage({ context }, "ana-retry");
     show("ana-retry", page);
     // The stream extension arriving after htmx has started must not leave the page without a stream.
     const extension = "**/assets/vendor/hx-sse.min.js";
@@ -288,7 +292,7 @@ async function scenario(browser) {
     check(tries === 3, `the page asked for its stream ${tries} times, not 3 (two failures, then one stream)`);
     await page.unroute(events, failTwice);
     await page.unroute(extension);
-    await page.close();
+    await context.close();
   });
 
   await step("presence: the other shows online while their page is open, then last seen", async () => {

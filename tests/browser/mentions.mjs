@@ -3,7 +3,7 @@
 // rises live on another page, his mentions page links to the message, the link opens the
 // conversation at it (highlighted, marked as mentioning him), and the count clears live.
 // Run by tests/api/browser.rs with CONFAB_URL set; prints `ok <step>` per step.
-import { BASE, api, check, consoleErrors, launch, newPage, register, screenshots, show, step, until } from "./harness.mjs";
+import { BASE, api, check, register, run, screenshots, show, step, until } from "./harness.mjs";
 import { composer, live, pageHelpers } from "./chat.mjs";
 
 const count = () => {
@@ -79,21 +79,6 @@ async function scenario(browser) {
     await api(bob, "/api/messages/read", { threadId: dm.id });
     await until(bob.page, "the count to clear again", () => document.getElementById("mention-count")?.checkVisibility() === false);
   });
-
-  await step("no console errors or CSP violations", async () => {
-    const errors = consoleErrors();
-    check(errors.length === 0, `the pages logged errors:\n  ${errors.join("\n  ")}`);
-  });
 }
 
-const browser = await launch();
-let failed = false;
-try {
-  await scenario(browser);
-} catch (err) {
-  failed = true;
-  console.error(`FAILED: ${err.stack ?? err}`);
-} finally {
-  await browser.close().catch(() => {});
-}
-process.exit(failed ? 1 : 0);
+await run(scenario);

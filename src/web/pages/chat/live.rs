@@ -4,12 +4,14 @@
 //! JSON and go out as named events (DOM events that `assets/app.js` handles).
 //!
 //! A page says what it shows: `thread=` (an open conversation) and/or `list=1` (the
-//! conversation list). Events it does not show still send their id, so a reconnect
-//! resumes from the newest position.
+//! conversation list). Events it does not show still send their id (as a `position`
+//! event), so a reconnect resumes from the newest position. `GET /events/catch-up` is
+//! the finite form: what came since a position, answered at once.
 
 use axum::{
+    body::Body,
     extract::State,
-    http::HeaderMap,
+    http::{HeaderMap, HeaderValue, header},
     response::{IntoResponse, Response},
 };
 use bytes::{BufMut, Bytes, BytesMut};
@@ -27,7 +29,10 @@ use crate::{
     entities::threads::ThreadKind,
     error::{AppError, Result},
     eventlog::{Kind, Position},
-    realtime::{delivery::Delivery, stream::Render},
+    realtime::{
+        delivery::Delivery,
+        stream::{Render, Subscription},
+    },
     web::AppState,
     web::{
         api::live::{sse_response, subscribe},
@@ -54,6 +59,43 @@ pub(in crate::web) async fn events(
     headers: HeaderMap,
     Query(q): Query<EventsQuery>,
 ) -> Result<Response> {
+    let (subscription, render) = page_stream(state, &user, ctx, &headers, q).await?;
+    Ok(sse_response(subscription.into_body(render)).into_response())
+}
+
+/// `GET /events/catch-up`: the same events as `/events` with the same parameters, from the
+/// same position, answered at once and closed: the backlog (or a `reset`), then an `id:`
+/// line with the position to ask from next time. For a page whose stream cannot connect
+/// (it asks every few seconds) and for tabs that leave the stream to another tab of the
+/// browser (they ask when that tab says something happened). Plain text, not an event
+/// stream, so a proxy that holds back or refuses event streams lets it through.
+pub(in crate::web) async fn catch_up(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ctx: PageCtx,
+    headers: HeaderMap,
+    Query(q): Query<EventsQuery>,
+) -> Result<Response> {
+    let (subscription, render) = page_stream(state, &user, ctx, &headers, q).await?;
+    let mut response = Body::from_stream(subscription.into_catch_up(render)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+/// The viewer's subscription from the page's position and the renderer for what the page
+/// shows.
+async fn page_stream(
+    state: AppState,
+    user: &CurrentUser,
+    ctx: PageCtx,
+    headers: &HeaderMap,
+    q: EventsQuery,
+) -> Result<(Subscription, PageRender)> {
     // The open conversation, if the viewer is (still) in it.
     let thread = match q.thread {
         Some(id) => match chat::threads::view(&state.db, id, user.id()).await {
@@ -63,7 +105,7 @@ pub(in crate::web) async fn events(
         },
         None => None,
     };
-    let subscription = subscribe(&state, &user, &headers, q.last_event_id).await?;
+    let subscription = subscribe(&state, user, headers, q.last_event_id).await?;
     let render = PageRender {
         state,
         viewer: user.id(),
@@ -71,7 +113,7 @@ pub(in crate::web) async fn events(
         thread,
         list: q.list.as_deref() == Some("1"),
     };
-    Ok(sse_response(subscription.into_body(render)).into_response())
+    Ok((subscription, render))
 }
 
 struct PageRender {
@@ -105,7 +147,7 @@ impl Render for PageRender {
         };
         match (html.is_empty(), item.position) {
             (false, position) => Some(frame(position, &html)),
-            (true, Some(position)) => Some(frame(Some(position), "")),
+            (true, Some(position)) => Some(moved(position)),
             (true, None) => None,
         }
     }
@@ -259,8 +301,14 @@ fn render(t: &impl askama::Template) -> Result<String> {
     t.render().map_err(AppError::from)
 }
 
-/// An unnamed SSE event: `id:` (when positioned), then one `data:` line per HTML line
-/// (none when empty: the event only moves the client's last id forward).
+/// An event this page shows nothing of: a `position` event that only moves the client's
+/// last id forward (named, so the page's script sees it: a tab that holds the stream for
+/// others tells them something happened; see `assets/stream.js`).
+fn moved(position: Position) -> Bytes {
+    Bytes::from(format!("id: {position}\nevent: position\n\n"))
+}
+
+/// An unnamed SSE event: `id:` (when positioned), then one `data:` line per HTML line.
 fn frame(position: Option<Position>, html: &str) -> Bytes {
     let mut out = BytesMut::with_capacity(html.len() + 64);
     if let Some(p) = position {
