@@ -6,8 +6,9 @@
 //   holds the stream (GET /events); it tells the other tabs over a BroadcastChannel when
 //   its position moves, and relays typing and presence. They fetch what they missed from
 //   their own position (GET /events/catch-up: the same fragments for what they show,
-//   answered at once) and apply it as the stream would. A tab brought to the front
-//   catches up at once. When the leader goes (closed, navigated), the next tab takes over.
+//   answered at once) and apply it as the stream would: at once when visible, at most
+//   every HIDDEN_MS when hidden. A tab brought to the front catches up at once. When the
+//   leader goes (closed, navigated), the next tab takes over.
 // - The leader's stream: first attempts are retried here with backoff (until a stream
 //   starts, the extension is not in charge), then the extension reconnects. After
 //   FALLBACK_AFTER failed attempts in a row the stream rests: the catch-up is fetched every
@@ -24,6 +25,7 @@
   const FALLBACK_AFTER = 4;
   const POLL_MS = 3000;
   const STREAM_EVERY = 5;
+  const HIDDEN_MS = 2000;
   const source = new URL(live.getAttribute("hx-sse:connect"), location.href);
   let pos = source.searchParams.get("lastEventId") ?? "";
   const from = (path) => {
@@ -90,6 +92,7 @@
 
   let fetching = null;
   let again = false;
+  let ended = false;
 
   /** Fetches and applies what came since `pos`; true when it got through. */
   function catchUp() {
@@ -104,6 +107,8 @@
         const before = pos;
         try {
           const response = await fetch(from("/events/catch-up"), { credentials: "same-origin", cache: "no-store" });
+          // Logged out (or the login ended): nothing more will come this way.
+          if (response.status === 401) ended = true;
           if (!response.ok) throw new Error(`catch-up: ${response.status}`);
           for (const frame of frames(await response.text())) {
             if (frame.event === "reset") return void location.reload();
@@ -139,6 +144,8 @@
   function connect() {
     clearTimeout(timer);
     if (!leader || conn || inFlight || !live.isConnected) return;
+    // Never while a catch-up is applying: the stream starts where it ends.
+    if (fetching) return void fetching.then(connect);
     htmx.ajax("GET", from(source.pathname), { source: live, timeout: htmx.config.sse.connectTimeout });
   }
 
@@ -157,7 +164,7 @@
     show(navigator.onLine ? "polling" : "offline");
     if (++polls % STREAM_EVERY === 0) return connect();
     await catchUp();
-    if (polling && !conn && !inFlight) timer = setTimeout(poll, POLL_MS);
+    if (polling && !conn && !inFlight && !ended) timer = setTimeout(poll, POLL_MS);
   }
 
   document.addEventListener("htmx:before:request", (event) => {
@@ -255,9 +262,19 @@
     if (message?.type === "hello" && leader) channel.postMessage({ type: "state", state });
     if (leader) return;
     if (message?.type === "state") show(navigator.onLine ? message.state : "offline");
-    else if (message?.type === "tick") catchUp();
+    else if (message?.type === "tick") behind();
     else if (message?.type === "event") htmx.trigger(live, message.event, { data: message.data });
   });
+  // A hidden tab catches up at most every HIDDEN_MS (its title's unread count stays
+  // current), a visible one at once. (Headless Chromium reports every tab visible.)
+  let later;
+  const behind = () => {
+    if (document.visibilityState === "visible") return catchUp();
+    later ??= setTimeout(() => {
+      later = null;
+      if (!leader) catchUp();
+    }, HIDDEN_MS);
+  };
   const front = () => !leader && document.visibilityState === "visible" && catchUp();
   document.addEventListener("visibilitychange", front);
   window.addEventListener("focus", front);

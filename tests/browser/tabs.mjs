@@ -18,7 +18,7 @@ import {
   step,
   until,
 } from "./harness.mjs";
-import { live, pageHelpers } from "./chat.mjs";
+import { live, median, pageHelpers } from "./chat.mjs";
 
 const TABS = 10;
 
@@ -104,11 +104,15 @@ async function scenario(browser) {
 
   await step("each tab brought to the front shows what was sent, once each", async () => {
     const ids = [];
+    const latencies = [];
     for (const [i, tab] of bob.tabs.entries()) {
       await tab.bringToFront();
+      const sentAt = Date.now();
       ids.push(await send(`for the tab in front: ${i}`));
       await onceEach(tab, `bob's tab ${i}`, ids);
+      latencies.push(Date.now() - sentAt);
     }
+    console.log(`latency_ms=${median(latencies)} (API send → shown on the tab in front, holder or not; ${latencies.join(", ")})`);
     for (const [i, tab] of bob.tabs.entries()) await onceEach(tab, `bob's tab ${i} at the end`, ids);
   });
 
