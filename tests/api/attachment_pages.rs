@@ -94,6 +94,8 @@ async fn without_javascript_files_go_with_the_form_and_show_on_both_pages() {
     );
     assert!(html.contains("loading=\"lazy\""));
     assert!(html.contains("download=\"minutes.pdf\""));
+    // A message of files only is previewed as such in the conversation list.
+    assert!(bob.get_page("/chats").await.1.contains("📎 Attachment"));
 }
 
 #[tokio::test]

@@ -46,6 +46,8 @@ impl ThreadItem {
             .unwrap_or_else(|| "#".into());
         let (preview, preview_deleted) = match &thread.last_message {
             Some(m) if m.deleted => (String::new(), true),
+            // Only files: the text is empty.
+            Some(m) if m.content.is_empty() => ("📎 Attachment".to_owned(), false),
             Some(m) => (m.content.chars().take(80).collect(), false),
             None => (String::new(), false),
         };
