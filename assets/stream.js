@@ -146,7 +146,9 @@
     if (!leader || conn || inFlight || !live.isConnected) return;
     // Never while a catch-up is applying: the stream starts where it ends.
     if (fetching) return void fetching.then(connect);
-    htmx.ajax("GET", from(source.pathname), { source: live, timeout: htmx.config.sse.connectTimeout });
+    // The tabs it holds the stream for may show typing this page does not.
+    const url = from(source.pathname) + (channel ? "&typing=all" : "");
+    htmx.ajax("GET", url, { source: live, timeout: htmx.config.sse.connectTimeout });
   }
 
   function failed() {

@@ -197,3 +197,22 @@ async fn edits_reactions_and_deletions_replace_the_message_on_the_open_page() {
         "{html}"
     );
 }
+
+#[tokio::test]
+async fn a_page_that_holds_the_stream_for_other_tabs_gets_typing_everywhere() {
+    let app = spawn_app().await;
+    let [ana, bob] = app.users(["ana", "bob"]).await;
+    let team = ana.group("team", &[&bob]).await;
+    let id = team["id"].as_str().unwrap();
+    // A page that shows no conversation and no list.
+    let url = page_stream_url(&bob, "/people").await;
+    assert!(!url.contains("list=") && !url.contains("thread="), "{url}");
+    let mut stream = bob.stream_at(&format!("{url}&typing=all")).await;
+    let csrf = ana.csrf(&format!("/chats/{id}")).await;
+    let r = ana
+        .post_htmx(&format!("/chats/{id}/typing"), &[("csrf_token", &csrf)])
+        .await;
+    assert_eq!(r.status(), 204);
+    let (_, typing): (_, Value) = stream.next_of("typing").await;
+    assert_eq!(typing["threadId"], team["id"]);
+}

@@ -123,6 +123,16 @@ async function scenario(browser) {
     for (const [i, tab] of rest.entries()) await onceEach(tab, `bob's tab ${i + 1}`, [id]);
     for (const [i, tab] of rest.entries()) await live(tab, `bob's tab ${i + 1}`);
   });
+
+  await step("typing reaches every tab, not only the one that holds the stream", async () => {
+    const typed = await ana.context.request.post(`${BASE}/api/typing`, { data: { threadId: dm.id } });
+    check(typed.status() === 204, `POST /api/typing: ${typed.status()}`);
+    for (const [i, tab] of bob.tabs.slice(1).entries()) {
+      await until(tab, `"${ana.name} is typing…" on bob's tab ${i + 1}`, (n) => document.getElementById("typing")?.textContent === n, `${ana.name} is typing…`, {
+        describe: () => document.getElementById("typing")?.textContent,
+      });
+    }
+  });
 }
 
 await run(scenario);

@@ -4,7 +4,8 @@
 //! JSON and go out as named events (DOM events that `assets/app.js` handles).
 //!
 //! A page says what it shows: `thread=` (an open conversation) and/or `list=1` (the
-//! conversation list). Events it does not show still send their id (as a `position`
+//! conversation list); `typing=all` asks for typing in every conversation. Events it
+//! does not show still send their id (as a `position`
 //! event), so a reconnect resumes from the newest position. `GET /events/catch-up` is
 //! the finite form: what came since a position, answered at once.
 
@@ -50,6 +51,9 @@ pub struct EventsQuery {
     last_event_id: Option<String>,
     thread: Option<Uuid>,
     list: Option<String>,
+    /// `all`: typing in every conversation, whatever the page shows (a tab that holds
+    /// the stream for the browser's other tabs passes it on to them).
+    typing: Option<String>,
 }
 
 pub(in crate::web) async fn events(
@@ -112,6 +116,7 @@ async fn page_stream(
         csrf: ctx.csrf,
         thread,
         list: q.list.as_deref() == Some("1"),
+        all_typing: q.typing.as_deref() == Some("all"),
     };
     Ok((subscription, render))
 }
@@ -123,13 +128,14 @@ struct PageRender {
     /// The open conversation and whether it is a group.
     thread: Option<(Uuid, bool)>,
     list: bool,
+    all_typing: bool,
 }
 
 impl Render for PageRender {
     async fn render(&mut self, item: &Delivery) -> Option<Bytes> {
         match item.kind {
             Kind::Heartbeat | Kind::Presence | Kind::Reset => return Some(item.frame.clone()),
-            Kind::Typing if self.list || self.shows(item.thread_id) => {
+            Kind::Typing if self.list || self.all_typing || self.shows(item.thread_id) => {
                 return Some(item.frame.clone());
             }
             Kind::Typing => return None,
