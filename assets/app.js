@@ -276,10 +276,13 @@ document.addEventListener(
     const fields = new FormData(form);
     fields.delete("file");
     const content = String(fields.get("content") ?? "");
-    if (!content.trim() && !String(fields.get("attachment_ids") ?? "").trim()) return;
+    // A message may be files only (uploads.js adds their ids).
+    const files = String(fields.get("attachment_ids") ?? "").split(",").filter(Boolean).length;
+    if (!content.trim() && files === 0) return;
     const clientId = crypto.randomUUID();
     fields.set("client_id", clientId);
-    const item = { action: form.action, fields: [...fields.entries()], el: pendingMessage(content, clientId) };
+    const shown = content.trim() ? content : `${files} file${files === 1 ? "" : "s"}`;
+    const item = { action: form.action, fields: [...fields.entries()], el: pendingMessage(shown, clientId) };
     messages.append(item.el);
     messages.scrollTop = messages.scrollHeight;
     form.reset();

@@ -8,7 +8,9 @@
 //! runs axe-core on every page, light and dark, saving a screenshot of each;
 //! `tests/browser/attention.mjs` checks the unread count in the tab title and the keyboard
 //! (Up edits, Esc cancels, Ctrl+K switches conversation); `tests/browser/tabs.mjs` checks
-//! the slower path when `/events` is refused and ten tabs of one browser over plain HTTP.
+//! the slower path when `/events` is refused and ten tabs of one browser over plain HTTP;
+//! `tests/browser/uploads.mjs` uploads from the composer (progress, cancel, errors) and sees
+//! the thumbnail arrive live.
 
 use std::{
     path::{Path, PathBuf},
@@ -224,5 +226,18 @@ async fn the_fallback_and_ten_tabs_stay_live_once_each_in_headless_chromium() {
     prepare().await;
     let app = spawn_app_with(&[("RATE_LIMITS", "off"), ("HEARTBEAT_SECS", "1")]).await;
     let output = run_script(&app, "tabs.mjs").await;
+    assert!(output.contains("ok no console errors"), "{output}");
+}
+
+#[tokio::test]
+async fn uploads_show_progress_and_reach_the_other_open_page_with_their_thumbnail() {
+    prepare().await;
+    let app = spawn_app_with(&[
+        ("RATE_LIMITS", "off"),
+        ("HEARTBEAT_SECS", "1"),
+        ("MAX_UPLOAD_BYTES", "3145728"),
+    ])
+    .await;
+    let output = run_script(&app, "uploads.mjs").await;
     assert!(output.contains("ok no console errors"), "{output}");
 }
