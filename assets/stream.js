@@ -10,10 +10,11 @@
 //   every HIDDEN_MS when hidden. A tab brought to the front catches up at once. When the
 //   leader goes (closed, navigated), the next tab takes over.
 // - The leader's stream: first attempts are retried here with backoff (until a stream
-//   starts, the extension is not in charge), then the extension reconnects. After
-//   FALLBACK_AFTER failed attempts in a row the stream rests: the catch-up is fetched every
-//   POLL_MS instead (the indicator says so), the stream is tried again every
-//   STREAM_EVERY polls and when the browser comes back online.
+//   starts, the extension is not in charge), then the extension reconnects. A stream
+//   counts once its `ready` event arrives. After FALLBACK_AFTER failed attempts in a
+//   row, or a stream that stays silent (a proxy holding it back), the stream rests: the
+//   catch-up is fetched every POLL_MS instead (the indicator says so), and the stream is
+//   tried again every STREAM_EVERY polls and when the browser comes back online.
 // - `pos` is the newest position this page has applied. Every catch-up and every new
 //   stream starts from it, and they never run at the same time, so nothing is applied
 //   twice and nothing is skipped.
@@ -26,6 +27,7 @@
   const POLL_MS = 3000;
   const STREAM_EVERY = 5;
   const HIDDEN_MS = 2000;
+  const READY_MS = 5000;
   const source = new URL(live.getAttribute("hx-sse:connect"), location.href);
   let pos = source.searchParams.get("lastEventId") ?? "";
   const from = (path) => {
@@ -115,7 +117,7 @@
             const data = frame.data.join("\n");
             if (!frame.event && data) {
               await htmx.swap({ sourceElement: live, target: live, text: data, swap: "innerHTML swapEmpty:false" });
-            } else if (frame.event && frame.event !== "position") {
+            } else if (frame.event === "typing" || frame.event === "presence") {
               htmx.trigger(live, frame.event, { data, id: frame.id });
             }
             if (frame.id) pos = frame.id;
@@ -198,12 +200,25 @@
     if (connection && pos) connection.lastEventId = pos;
     show(!navigator.onLine ? "offline" : attempt > 0 ? "reconnecting" : polling ? "polling" : "connecting");
   });
+  // Connected is not through: a proxy may pass the headers on and hold the events back.
+  // The stream starts with a `ready` event; without it in READY_MS, take the slower path.
+  let watchdog;
   document.addEventListener("htmx:sse:after:connection", (event) => {
     if (event.target !== live) return;
+    clearTimeout(timer);
+    clearTimeout(watchdog);
+    const connection = event.detail?.connection;
+    watchdog = setTimeout(() => {
+      failures = FALLBACK_AFTER;
+      connection?.abortController?.abort();
+    }, READY_MS);
+  });
+  live.addEventListener("ready", (event) => {
+    if (event.target !== live) return;
+    clearTimeout(watchdog);
     failures = 0;
     polls = 0;
     polling = false;
-    clearTimeout(timer);
     show("connected");
   });
   document.addEventListener("htmx:sse:error", (event) => {
@@ -213,6 +228,7 @@
   });
   document.addEventListener("htmx:sse:close", (event) => {
     if (event.target !== live) return;
+    clearTimeout(watchdog);
     conn = null;
     if (leader && live.isConnected) poll();
   });

@@ -31,6 +31,11 @@ const REPLAY_BATCH: u64 = 500;
 /// How a stream turns an event into bytes for its client (`None`: nothing to send).
 pub trait Render: Send + 'static {
     fn render(&mut self, item: &Delivery) -> impl Future<Output = Option<Bytes>> + Send;
+
+    /// What an open stream starts with: the `retry:` hint.
+    fn hello(&self) -> Bytes {
+        Bytes::from_static(HELLO)
+    }
 }
 
 /// The JSON event stream: every event's shared frame as it is.
@@ -109,7 +114,7 @@ impl Subscription {
         async_stream::stream! {
             let rt = guard.rt.0.clone();
             let user = guard.user;
-            yield Ok(Bytes::from_static(HELLO));
+            yield Ok(if follow { render.hello() } else { Bytes::from_static(HELLO) });
             let mut last = match start {
                 Start::Live(p) => p,
                 Start::Reset(p) => {

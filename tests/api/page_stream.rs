@@ -24,6 +24,11 @@ async fn the_open_conversation_gets_new_messages_rendered_for_the_viewer() {
     assert!(url.contains(&format!("thread={id}")), "{url}");
     let bob_csrf = bob.csrf(&format!("/chats/{id}")).await;
     let mut stream = bob.stream_at(&url).await;
+    assert_eq!(
+        stream.next().await.event,
+        "ready",
+        "a page stream starts with `ready` (a page tells a stream that gets through)"
+    );
 
     let sent = ana.send(&thread, "hello **bob**").await;
     let event = loop {
@@ -135,11 +140,7 @@ async fn typing_reaches_the_page_as_a_named_event_and_removal_closes_the_compose
     let id = team["id"].as_str().unwrap();
     let url = page_stream_url(&bob, &format!("/chats/{id}")).await;
     let mut stream = bob.stream_at(&url).await;
-    let csrf = ana.csrf(&format!("/chats/{id}")).await;
-    let r = ana
-        .post_htmx(&format!("/chats/{id}/typing"), &[("csrf_token", &csrf)])
-        .await;
-    assert_eq!(r.status(), 204);
+    types_in(&ana, id).await;
     let (_, typing): (_, Value) = stream.next_of("typing").await;
     assert_eq!(typing["threadId"], team["id"]);
     assert_eq!(typing["name"], "ana");
@@ -208,11 +209,16 @@ async fn a_page_that_holds_the_stream_for_other_tabs_gets_typing_everywhere() {
     let url = page_stream_url(&bob, "/people").await;
     assert!(!url.contains("list=") && !url.contains("thread="), "{url}");
     let mut stream = bob.stream_at(&format!("{url}&typing=all")).await;
-    let csrf = ana.csrf(&format!("/chats/{id}")).await;
-    let r = ana
+    types_in(&ana, id).await;
+    let (_, typing): (_, Value) = stream.next_of("typing").await;
+    assert_eq!(typing["threadId"], team["id"]);
+}
+
+/// `who` tells conversation `id` they are typing, from its page.
+async fn types_in(who: &TestUser, id: &str) {
+    let csrf = who.csrf(&format!("/chats/{id}")).await;
+    let r = who
         .post_htmx(&format!("/chats/{id}/typing"), &[("csrf_token", &csrf)])
         .await;
     assert_eq!(r.status(), 204);
-    let (_, typing): (_, Value) = stream.next_of("typing").await;
-    assert_eq!(typing["threadId"], team["id"]);
 }

@@ -1,7 +1,8 @@
 // The live stream when it cannot connect, and with many tabs, in headless Chromium.
 // 1. With bob's /events refused (a proxy that blocks event streams), his page takes the
 //    slower path: it says so, still shows each new message from ana exactly once, and
-//    goes back to the stream when it is let through.
+//    goes back to the stream when it is let through. Behind a proxy that passes the
+//    stream's headers on and holds its events back, it takes the slower path too.
 // 2. Ten tabs of one browser context over plain HTTP (six connections per host): all
 //    load, and each, brought to the front, shows the message ana sends then, and the
 //    ones sent while it was behind, exactly once each.
@@ -19,6 +20,7 @@ import {
   until,
 } from "./harness.mjs";
 import { live, median, pageHelpers } from "./chat.mjs";
+import http from "node:http";
 
 const TABS = 10;
 
@@ -38,6 +40,32 @@ async function onceEach(page, who, ids) {
     const n = await copiesOf(page, id);
     check(n === 1, `${who} shows message ${id} ${n} times`);
   }
+}
+
+/**
+ * A proxy in front of the server that passes an event stream's headers on at once and
+ * holds its events back, as a buffering proxy does; everything else goes through.
+ */
+function bufferingProxy() {
+  const target = new URL(BASE);
+  const server = http.createServer((req, res) => {
+    const upstream = http.request(
+      { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
+      (up) => {
+        res.writeHead(up.statusCode, up.headers);
+        if (new URL(req.url, BASE).pathname === "/events") {
+          res.flushHeaders();
+          up.resume(); // read and held back
+          return;
+        }
+        up.pipe(res);
+      },
+    );
+    upstream.on("error", () => res.destroy());
+    res.on("close", () => upstream.destroy());
+    req.pipe(upstream);
+  });
+  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
 }
 
 async function scenario(browser) {
@@ -83,6 +111,27 @@ async function scenario(browser) {
       const id = await send("over the stream again");
       await onceEach(bob.page, "bob's page", [id]);
     });
+  });
+
+  await step("behind a proxy that holds the stream back, the page takes the slower path", async () => {
+    const proxy = await bufferingProxy();
+    // A browser of its own with bob's login (his own would share his open stream).
+    const context = await browser.newContext({ storageState: await bob.context.storageState() });
+    await context.addInitScript(pageHelpers);
+    try {
+      const page = await newPage({ context }, "bob-behind-proxy");
+      await page.goto(`http://127.0.0.1:${proxy.address().port}/chats/${dm.id}`);
+      await until(page, "the notice of the slower path", () => document.getElementById("connection")?.dataset.state === "polling", null, {
+        timeout: 20_000,
+        describe: () => document.getElementById("connection")?.outerHTML,
+      });
+      const id = await send("past the buffering proxy");
+      await onceEach(page, "bob's page behind the proxy", [id]);
+    } finally {
+      await context.close();
+      proxy.closeAllConnections();
+      proxy.close();
+    }
   });
 
   await step(`${TABS} tabs of one browser over plain HTTP all load`, async () => {

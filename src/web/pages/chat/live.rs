@@ -31,7 +31,7 @@ use crate::{
     error::{AppError, Result},
     eventlog::{Kind, Position},
     realtime::{
-        delivery::Delivery,
+        delivery::{Delivery, HELLO},
         stream::{Render, Subscription},
     },
     web::AppState,
@@ -132,6 +132,13 @@ struct PageRender {
 }
 
 impl Render for PageRender {
+    /// The hello, then a `ready` event: the page knows its stream gets through (a proxy
+    /// may pass the headers on and hold the rest back). Its `data:` is empty but there:
+    /// a client that follows the spec drops events without one.
+    fn hello(&self) -> Bytes {
+        Bytes::from([HELLO, b"event: ready\ndata:\n\n"].concat())
+    }
+
     async fn render(&mut self, item: &Delivery) -> Option<Bytes> {
         match item.kind {
             Kind::Heartbeat | Kind::Presence | Kind::Reset => return Some(item.frame.clone()),
