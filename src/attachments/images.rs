@@ -8,8 +8,9 @@ use bytes::Bytes;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits, metadata::Orientation};
 use img_parts::{ImageEXIF, jpeg::Jpeg, jpeg::markers, png::Png, webp::WebP};
 
-/// Images with more pixels than this are kept as plain files (no preview).
-const MAX_PIXELS: u64 = 50_000_000;
+/// Images that decode to more than this are kept as plain files (no preview): a small
+/// file can claim to be huge, and decoding is what costs the memory.
+pub const MAX_DECODED_BYTES: u64 = 160 * 1024 * 1024;
 /// The longest side of a thumbnail.
 pub const THUMBNAIL_SIDE: u32 = 480;
 
@@ -54,13 +55,12 @@ pub fn process(original: Bytes) -> anyhow::Result<Processed> {
 pub fn decode(bytes: &[u8]) -> anyhow::Result<(DynamicImage, bool)> {
     let mut reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format()?;
     let mut limits = Limits::default();
-    limits.max_alloc = Some(512 * 1024 * 1024);
+    limits.max_alloc = Some(MAX_DECODED_BYTES + 16 * 1024 * 1024);
     reader.limits(limits);
     let mut decoder = reader.into_decoder()?;
-    let (w, h) = decoder.dimensions();
     anyhow::ensure!(
-        u64::from(w) * u64::from(h) <= MAX_PIXELS,
-        "the image has too many pixels"
+        decoder.total_bytes() <= MAX_DECODED_BYTES,
+        "the image is too large to decode"
     );
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
     let mut image = DynamicImage::from_decoder(decoder)?;
@@ -85,6 +85,20 @@ fn encode_jpeg(image: &DynamicImage, quality: u8) -> anyhow::Result<Bytes> {
     let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality);
     image.to_rgb8().write_with_encoder(encoder)?;
     Ok(out.into())
+}
+
+/// The image without its metadata, not decoded (for images too large to decode, or that do
+/// not decode): JPEG, PNG and WebP containers; anything else is an error.
+pub fn strip_only(bytes: Bytes) -> anyhow::Result<Bytes> {
+    let format = image::guess_format(&bytes)?;
+    anyhow::ensure!(
+        matches!(
+            format,
+            ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::WebP
+        ),
+        "no metadata container known for {format:?}"
+    );
+    strip(format, bytes)
 }
 
 /// The image without metadata, its pixels untouched. GIF carries no EXIF; its comment and
@@ -169,6 +183,28 @@ mod tests {
         let processed = process(png.encoder().bytes()).unwrap();
         assert!(!processed.served.windows(10).any(|w| w == b"GPS-SECRET"));
         assert_eq!(processed.thumbnail.1, "image/png");
+    }
+
+    #[test]
+    fn an_image_too_large_to_decode_still_loses_its_metadata() {
+        // A tiny file whose header claims 20000 × 20000 pixels (1.2 GB decoded).
+        let mut out = Cursor::new(Vec::new());
+        DynamicImage::new_rgb8(1, 1)
+            .write_to(&mut out, ImageFormat::Png)
+            .unwrap();
+        let mut png = Png::from_bytes(out.into_inner().into()).unwrap();
+        let mut header = png.chunk_by_type(*b"IHDR").unwrap().contents().to_vec();
+        header[0..4].copy_from_slice(&20_000u32.to_be_bytes());
+        header[4..8].copy_from_slice(&20_000u32.to_be_bytes());
+        png.chunks_mut()[0] = img_parts::png::PngChunk::new(*b"IHDR", header.into());
+        png.chunks_mut().insert(
+            1,
+            img_parts::png::PngChunk::new(*b"tEXt", Bytes::from_static(b"Comment\0GPS-SECRET")),
+        );
+        let bytes = png.encoder().bytes();
+        assert!(process(bytes.clone()).is_err(), "not decoded");
+        let stripped = strip_only(bytes).unwrap();
+        assert!(!stripped.windows(10).any(|w| w == b"GPS-SECRET"));
     }
 
     #[test]

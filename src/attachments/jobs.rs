@@ -3,7 +3,11 @@
 //! sent), and a sweep that removes uploads never sent and retries processing that a
 //! restart interrupted.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    collections::HashSet,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use sea_orm::{DatabaseConnection, EntityTrait};
 use tokio::sync::Semaphore;
@@ -12,10 +16,15 @@ use uuid::Uuid;
 
 use super::{
     images::{self, Processed},
+    slots::Slots,
     storage::Files,
     upload::{MAX_IMAGE_BYTES, hex},
 };
-use crate::{chat::attachments as rows, entities::attachments, realtime::Realtime};
+use crate::{
+    chat::attachments::{self as rows, Finished},
+    entities::attachments,
+    realtime::Realtime,
+};
 
 /// How long an image may stay unprocessed before the sweep tries again (a restart or a
 /// crash interrupted it).
@@ -27,18 +36,23 @@ pub struct Processor {
     db: DatabaseConnection,
     files: Files,
     realtime: Realtime,
-    /// Image decoding is CPU work: at most this many at once.
+    /// Image decoding takes CPU and up to [`images::MAX_DECODED_BYTES`] of memory: one
+    /// at a time.
     permits: Arc<Semaphore>,
+    /// Images being processed (the sweep leaves them alone).
+    in_flight: Arc<Mutex<HashSet<Uuid>>>,
+    slots: Slots,
 }
 
 impl Processor {
     pub fn new(db: DatabaseConnection, files: Files, realtime: Realtime) -> Self {
-        let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
         Self {
             db,
             files,
             realtime,
-            permits: Arc::new(Semaphore::new(cpus)),
+            permits: Arc::new(Semaphore::new(1)),
+            in_flight: Arc::default(),
+            slots: Slots::default(),
         }
     }
 
@@ -46,17 +60,29 @@ impl Processor {
         &self.files
     }
 
-    /// Processes an image upload in the background.
+    /// Upload slots (see [`Slots`]).
+    pub fn slots(&self) -> &Slots {
+        &self.slots
+    }
+
+    /// Processes an image upload in the background (unless it already is).
     pub fn start(&self, id: Uuid) {
+        if !self.lock_in_flight().insert(id) {
+            return;
+        }
         let this = self.clone();
         tokio::spawn(async move {
-            let Ok(_permit) = this.permits.acquire().await else {
-                return;
-            };
-            if let Err(err) = this.process(id).await {
+            if let Ok(_permit) = this.permits.acquire().await
+                && let Err(err) = this.process(id).await
+            {
                 tracing::warn!(%err, %id, "processing an image failed; the sweep retries it");
             }
+            this.lock_in_flight().remove(&id);
         });
+    }
+
+    fn lock_in_flight(&self) -> std::sync::MutexGuard<'_, HashSet<Uuid>> {
+        self.in_flight.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     async fn process(&self, id: Uuid) -> anyhow::Result<()> {
@@ -88,7 +114,7 @@ impl Processor {
                     if kind == "image/png" { "png" } else { "jpg" }
                 );
                 self.files.put(&thumb_key, thumb.into()).await?;
-                let digest = hex(&<sha2::Sha256 as sha2::Digest>::digest(&served));
+                let digest = sha256(&served);
                 let size = i64::try_from(served.len())?;
                 // Same key: nothing served it yet (it was not ready).
                 self.files.put(&row.storage_key, served).await?;
@@ -102,14 +128,33 @@ impl Processor {
             }
             Err(err) => {
                 tracing::info!(%err, %id, "an upload that looked like an image is kept as a file");
-                rows::Processed::NotAnImage
+                // Still served without its metadata when its container can be read.
+                let stripped = match original_again(self, &row).await {
+                    Some(bytes) => tokio::task::spawn_blocking(move || images::strip_only(bytes))
+                        .await?
+                        .ok(),
+                    None => None,
+                };
+                let mut kept = None;
+                if let Some(served) = stripped {
+                    kept = Some((i64::try_from(served.len())?, sha256(&served)));
+                    self.files.put(&row.storage_key, served).await?;
+                }
+                rows::Processed::NotAnImage { stripped: kept }
             }
         };
-        if let Some(stale) = rows::finish_processing(&self.db, id, done).await? {
+        let thumbnail = done.thumbnail_key().map(str::to_owned);
+        match rows::finish_processing(&self.db, id, done).await? {
+            Finished::Done => self.realtime.ring(),
             // Processed twice (the sweep and the first run): keep one thumbnail.
-            self.files.remove([stale]).await;
+            Finished::AlreadyDone => self.files.remove(thumbnail).await,
+            // Deleted meanwhile (its message, or swept): what was written here goes too.
+            Finished::Gone => {
+                self.files
+                    .remove(thumbnail.into_iter().chain([row.storage_key]))
+                    .await
+            }
         }
-        self.realtime.ring();
         Ok(())
     }
 
@@ -130,6 +175,7 @@ impl Processor {
     }
 
     pub async fn sweep(&self, ttl: Duration) {
+        // (Images being processed here are skipped by `start`.)
         match rows::expired_uploads(&self.db, ttl).await {
             Ok(keys) => self.files.remove(keys).await,
             Err(err) => tracing::warn!(%err, "sweeping unsent uploads failed"),
@@ -139,4 +185,16 @@ impl Processor {
             Err(err) => tracing::warn!(%err, "looking for unprocessed images failed"),
         }
     }
+}
+
+/// The upload's bytes once more (a failed decode consumed them), if small enough.
+async fn original_again(processor: &Processor, row: &attachments::Model) -> Option<bytes::Bytes> {
+    if row.size > MAX_IMAGE_BYTES {
+        return None;
+    }
+    processor.files.read(&row.storage_key).await.ok()
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    hex(&<sha2::Sha256 as sha2::Digest>::digest(bytes))
 }

@@ -12,5 +12,6 @@
 
 pub mod images;
 pub mod jobs;
+pub mod slots;
 pub mod storage;
 pub mod upload;

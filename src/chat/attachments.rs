@@ -211,6 +211,21 @@ pub async fn detach_all(conn: &impl ConnectionTrait, message: Uuid) -> Result<Ve
     .await
 }
 
+/// Forgets `uploader`'s unsent uploads `ids` and returns their storage keys.
+pub async fn discard(
+    conn: &impl ConnectionTrait,
+    uploader: Uuid,
+    ids: Vec<Uuid>,
+) -> Result<Vec<String>> {
+    keys_of_deleted(
+        conn,
+        "DELETE FROM attachments WHERE id = ANY($1) AND uploader_id = $2 AND message_id IS NULL
+         RETURNING storage_key, thumbnail_key",
+        [ids.into(), uploader.into()],
+    )
+    .await
+}
+
 /// Forgets uploads never sent within `ttl` and returns their storage keys.
 pub async fn expired_uploads(
     conn: &impl ConnectionTrait,
@@ -226,10 +241,10 @@ pub async fn expired_uploads(
     .await
 }
 
-async fn keys_of_deleted(
+async fn keys_of_deleted<const N: usize>(
     conn: &impl ConnectionTrait,
     sql: &str,
-    values: [sea_orm::Value; 1],
+    values: [sea_orm::Value; N],
 ) -> Result<Vec<String>> {
     #[derive(FromQueryResult)]
     struct Keys {
@@ -253,23 +268,42 @@ pub enum Processed {
         size: i64,
         sha256: String,
     },
-    /// It did not decode: it is served as a plain file.
-    NotAnImage,
+    /// It did not decode: it is served as a plain file; `stripped` is the size and
+    /// SHA-256 of what is served when its metadata could still be removed.
+    NotAnImage { stripped: Option<(i64, String)> },
+}
+
+impl Processed {
+    pub fn thumbnail_key(&self) -> Option<&str> {
+        match self {
+            Self::Image { thumbnail_key, .. } => Some(thumbnail_key),
+            Self::NotAnImage { .. } => None,
+        }
+    }
+}
+
+/// What became of a processing result.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Finished {
+    Done,
+    /// Another run recorded its result first.
+    AlreadyDone,
+    /// The upload is gone (its message was deleted, or it was swept).
+    Gone,
 }
 
 /// Records a processed image; if its message was already sent, tells the conversation
-/// (`message.updated`, with the thumbnail). Returns the new thumbnail's key when another
-/// run finished first (the caller removes it).
+/// (`message.updated`, with the thumbnail).
 pub async fn finish_processing(
     db: &DatabaseConnection,
     id: Uuid,
     done: Processed,
-) -> Result<Option<String>> {
+) -> Result<Finished> {
     #[derive(FromQueryResult)]
     struct Updated {
         message_id: Option<Uuid>,
     }
-    let (sql, values, thumb): (&str, Vec<sea_orm::Value>, _) = match done {
+    let (sql, values): (&str, Vec<sea_orm::Value>) = match done {
         Processed::Image {
             width,
             height,
@@ -284,17 +318,23 @@ pub async fn finish_processing(
                 id.into(),
                 width.into(),
                 height.into(),
-                thumbnail_key.clone().into(),
+                thumbnail_key.into(),
                 size.into(),
                 sha256.into(),
             ],
-            Some(thumbnail_key),
         ),
-        Processed::NotAnImage => (
+        Processed::NotAnImage {
+            stripped: Some((size, sha256)),
+        } => (
+            "UPDATE attachments SET ready = true, is_image = false, width = NULL, height = NULL,
+               size = $2, sha256 = $3
+             WHERE id = $1 AND NOT ready RETURNING message_id",
+            vec![id.into(), size.into(), sha256.into()],
+        ),
+        Processed::NotAnImage { stripped: None } => (
             "UPDATE attachments SET ready = true, is_image = false, width = NULL, height = NULL
              WHERE id = $1 AND NOT ready RETURNING message_id",
             vec![id.into()],
-            None,
         ),
     };
     let txn = db.begin().await?;
@@ -302,8 +342,16 @@ pub async fn finish_processing(
         .one(&txn)
         .await?
     else {
+        let exists = attachments::Entity::find_by_id(id)
+            .one(&txn)
+            .await?
+            .is_some();
         txn.commit().await?;
-        return Ok(thumb);
+        return Ok(if exists {
+            Finished::AlreadyDone
+        } else {
+            Finished::Gone
+        });
     };
     if let Some(message) = updated.message_id
         && let Some(message) = messages::Entity::find_by_id(message).one(&txn).await?
@@ -312,7 +360,7 @@ pub async fn finish_processing(
         super::messages::announce_update(&txn, &message).await?;
     }
     txn.commit().await?;
-    Ok(None)
+    Ok(Finished::Done)
 }
 
 /// Images still unprocessed after `stuck_after` (their job was interrupted).

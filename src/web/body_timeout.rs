@@ -1,7 +1,9 @@
 //! A deadline for receiving a request body (`BODY_READ_TIMEOUT_SECS`), counted from the
 //! end of the headers: a client that stops sending halfway gets a `408` instead of holding
 //! a connection and a handler forever. File uploads (`multipart/form-data`) may take
-//! longer than that in all, as long as they never pause for that long.
+//! longer, as long as they keep up an average of [`UPLOAD_MIN_BYTES_PER_SEC`] after that
+//! first stretch: a slow phone upload gets through, a trickle that would hold an upload's
+//! buffers for hours does not.
 
 use std::sync::{
     Arc,
@@ -22,9 +24,14 @@ use crate::{error::AppError, web::AppState};
 #[error("the request body was not received in time")]
 struct TimedOut;
 
+/// The slowest average rate an upload may keep once `BODY_READ_TIMEOUT_SECS` has passed.
+pub const UPLOAD_MIN_BYTES_PER_SEC: u64 = 16 * 1024;
+
 pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let timeout = state.config.body_read_timeout;
-    let mut deadline = tokio::time::Instant::now() + timeout;
+    let start = tokio::time::Instant::now();
+    let mut deadline = start + timeout;
+    let mut received: u64 = 0;
     let upload = req
         .headers()
         .get(axum::http::header::CONTENT_TYPE)
@@ -38,8 +45,11 @@ pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> R
         loop {
             match tokio::time::timeout_at(deadline, inner.next()).await {
                 Ok(Some(chunk)) => {
-                    if upload {
-                        deadline = tokio::time::Instant::now() + timeout;
+                    if upload && let Ok(bytes) = &chunk {
+                        received += bytes.len() as u64;
+                        deadline = start
+                            + timeout
+                            + std::time::Duration::from_secs(received / UPLOAD_MIN_BYTES_PER_SEC);
                     }
                     yield chunk
                 }

@@ -3,7 +3,10 @@
 //! paths in [`accepts_multipart`], and their handlers take a [`CheckedMultipart`]: it
 //! exists only once the form's first field, `csrf_token`, matched the session's token.
 
-use axum::extract::{FromRequest, Multipart, Request, multipart::Field};
+use axum::{
+    body::Body,
+    extract::{FromRequest, Multipart, Request, multipart::Field},
+};
 use tower_sessions::Session;
 
 use crate::{
@@ -44,9 +47,7 @@ impl FromRequest<AppState> for CheckedMultipart {
         .await
         .map_err(|_| AppError::internal("the session layer is missing"))?;
         let headers = parts.headers.clone();
-        let mut multipart = Multipart::from_request(Request::from_parts(parts, body), state)
-            .await
-            .map_err(|r| AppError::UnsupportedMediaType(r.body_text()))?;
+        let mut multipart = parser(Request::from_parts(parts, body), state).await?;
         let expired =
             || AppError::forbidden("this form has expired; reload the page and try again");
         let field = multipart
@@ -63,6 +64,23 @@ impl FromRequest<AppState> for CheckedMultipart {
         }
         Ok(Self(multipart))
     }
+}
+
+/// Room in a multipart body beyond its files: the other fields and the parts' headers.
+const FORM_OVERHEAD: usize = 1024 * 1024;
+
+/// The multipart parser over a body of at most `MAX_UPLOAD_BYTES` plus the form around
+/// it. The parser buffers each part's headers until they end; this cap is what bounds
+/// that, as it bounds the whole request.
+pub async fn parser(req: Request, state: &AppState) -> Result<Multipart, AppError> {
+    let limit = state.config.max_upload_bytes.saturating_add(FORM_OVERHEAD);
+    let req = req.map(|body| Body::new(http_body_util::Limited::new(body, limit)));
+    Multipart::from_request(req, state).await.map_err(|r| {
+        AppError::UnsupportedMediaType(format!(
+            "expected a multipart/form-data body ({})",
+            r.body_text()
+        ))
+    })
 }
 
 /// A text field of at most `max` bytes.

@@ -43,4 +43,12 @@ impl AppState {
         self.attachments.files().remove(files).await;
         Ok(())
     }
+
+    /// Removes `uploader`'s unsent uploads `ids` (a request that stored them failed).
+    pub async fn discard_uploads(&self, uploader: uuid::Uuid, ids: Vec<uuid::Uuid>) {
+        match crate::chat::attachments::discard(&self.db, uploader, ids).await {
+            Ok(keys) => self.attachments.files().remove(keys).await,
+            Err(err) => tracing::warn!(%err, "discarding uploads failed; the sweep removes them"),
+        }
+    }
 }

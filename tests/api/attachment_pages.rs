@@ -23,8 +23,9 @@ fn form(csrf: Option<&str>, content: &str, files: Vec<(&str, Vec<u8>)>) -> Form 
     for (name, bytes) in files {
         form = form.part("file", Part::bytes(bytes).file_name(name.to_owned()));
     }
-    // What a browser sends for a file input left empty.
+    // What a browser sends for a file input left empty, and the button pressed.
     form.part("file", Part::bytes(Vec::new()).file_name(""))
+        .text("send", "")
 }
 
 async fn post(user: &TestUser, thread: &Value, form: Form) -> reqwest::Response {

@@ -6,6 +6,7 @@ mod helpers;
 mod access_api;
 mod accounts;
 mod admin;
+mod attachment_limits;
 mod attachment_pages;
 mod attachment_rules;
 mod attachments;

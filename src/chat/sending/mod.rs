@@ -164,6 +164,14 @@ async fn write(
         .flat_map(|(_, n)| n.attachments.iter().copied())
         .collect();
     if !wanted.is_empty() {
+        // Two sends of a batch naming one upload: whichever is refused later must not
+        // have used it up for the other, so they go one by one.
+        let mut seen = HashSet::new();
+        if sends.len() > 1 && !wanted.iter().all(|id| seen.insert(*id)) {
+            return Err(Failure::Db(AppError::conflict(
+                "an upload is named twice in a batch",
+            )));
+        }
         let locked = attachments::lock(&txn, wanted).await?;
         let mut taken = HashSet::new();
         for (i, (author, new)) in sends.iter().enumerate() {

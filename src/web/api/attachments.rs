@@ -1,8 +1,10 @@
 //! `/api/attachments`: upload a file (then send it with `attachmentIds`), read its
 //! description, download it or its thumbnail.
 
+use std::time::Duration;
+
 use axum::{
-    extract::{Multipart, State, multipart::MultipartRejection},
+    extract::{Request, State},
     http::{HeaderMap, StatusCode},
     response::Response,
 };
@@ -18,6 +20,7 @@ use crate::{
         AppState,
         errors::ErrorBody,
         extract::{Json, Path},
+        multipart::parser,
     },
 };
 
@@ -42,32 +45,40 @@ pub struct UploadForm {
 pub async fn upload(
     State(state): State<AppState>,
     user: CurrentUser,
-    multipart: std::result::Result<Multipart, MultipartRejection>,
+    req: Request,
 ) -> Result<(StatusCode, Json<AttachmentView>)> {
-    let mut multipart = multipart.map_err(|r| {
-        AppError::UnsupportedMediaType(format!(
-            "expected a multipart/form-data body with a `file` field ({})",
-            r.body_text()
-        ))
-    })?;
+    let mut multipart = parser(req, &state).await?;
     let mut stored = None;
     while let Some(field) = multipart.next_field().await.map_err(broken)? {
         if field.name() != Some("file") || stored.is_some() {
+            if let Some(row) = stored.take() {
+                state.discard_uploads(user.id(), vec![row]).await;
+            }
             return Err(AppError::validation("send exactly one field, named `file`"));
         }
-        stored = Some(receive(&state, user.id(), field).await?);
+        stored = Some(receive(&state, user.id(), field).await?.id);
     }
-    let row = stored.ok_or_else(|| AppError::validation("the `file` field is missing"))?;
+    let id = stored.ok_or_else(|| AppError::validation("the `file` field is missing"))?;
+    let row = attachments::downloadable(&state.db, user.id(), id).await?;
     Ok((StatusCode::CREATED, Json(AttachmentView::new(&row))))
 }
 
 /// Stores one multipart file field as `uploader`'s upload, and starts processing it if it
-/// is an image.
+/// is an image. Uploads count against the message rate limit, and one person streams at
+/// most a few at once (each holds a few storage parts in memory).
 pub async fn receive(
     state: &AppState,
     uploader: Uuid,
     field: axum::extract::multipart::Field<'_>,
 ) -> Result<crate::entities::attachments::Model> {
+    state.limiters.send_message(uploader)?;
+    let _slot = state
+        .attachments
+        .slots()
+        .take(uploader)
+        .ok_or(AppError::RateLimited {
+            retry_after: Duration::from_secs(2),
+        })?;
     let name = field.file_name().map(str::to_owned);
     let row = upload::store(
         &state.db,

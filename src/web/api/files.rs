@@ -166,7 +166,11 @@ async fn body(
         Some(asked) if if_range_ok => {
             match http_range_header::parse_range_header(asked).and_then(|r| r.validate(size)) {
                 Ok(ranges) if ranges.len() == 1 => Some(ranges[0].clone()),
+                // Several ranges (even overlapping ones) get the whole file.
+                _ if asked.contains(',') => None,
                 Ok(_) => None,
+                // A suffix longer than the file is the whole file (RFC 9110, 14.1.2).
+                Err(_) if size > 0 && is_long_suffix(asked, size) => Some(0..=size - 1),
                 Err(_) => {
                     let mut response = StatusCode::RANGE_NOT_SATISFIABLE.into_response();
                     response
@@ -209,6 +213,14 @@ async fn body(
         );
     }
     Ok(response)
+}
+
+fn is_long_suffix(asked: &str, size: u64) -> bool {
+    asked
+        .trim()
+        .strip_prefix("bytes=-")
+        .and_then(|n| n.trim().parse::<u64>().ok())
+        .is_some_and(|n| n > size)
 }
 
 /// `inline` or `attachment`, with a plain-ASCII `filename` for old clients and the exact

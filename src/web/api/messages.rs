@@ -8,7 +8,9 @@ use uuid::Uuid;
 use crate::{
     auth::CurrentUser,
     chat::{
-        MessagePage, MessageView, blocks,
+        MessagePage, MessageView,
+        attachments::MAX_PER_MESSAGE,
+        blocks,
         fields::{self, MessageContent},
         messages,
         reactions::{self, Toggle},
@@ -16,7 +18,7 @@ use crate::{
         sending::{NewMessage, Sent},
         views::MessageHistory,
     },
-    error::Result,
+    error::{AppError, Result},
     web::AppState,
     web::{
         errors::ErrorBody,
@@ -75,6 +77,11 @@ pub async fn send(
     Json(body): Json<SendBody>,
 ) -> Result<(StatusCode, Json<MessageView>)> {
     state.limiters.send_message(user.id())?;
+    if body.attachment_ids.len() > MAX_PER_MESSAGE {
+        return Err(AppError::validation(format!(
+            "a message can carry at most {MAX_PER_MESSAGE} attachments"
+        )));
+    }
     let new = NewMessage {
         thread: body.thread_id,
         content: MessageContent::parse_with_files(&body.content, !body.attachment_ids.is_empty())?,

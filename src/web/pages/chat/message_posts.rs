@@ -16,9 +16,8 @@ use crate::{
         self,
         fields::{self, MessageContent},
         reactions::Toggle,
-        sending::NewMessage,
     },
-    error::{AppError, Result},
+    error::Result,
     web::AppState,
     web::extract::{Form, IsHtmx, Path},
 };
@@ -34,32 +33,19 @@ pub(in crate::web) async fn send(
     req: Request,
 ) -> Result<Response> {
     state.limiters.send_message(user.id())?;
-    let (form, attachments) = send_form::read(&state, user.id(), req).await?;
-    let content = MessageContent::parse_with_files(&form.content, !attachments.is_empty())?;
-    let client_id = match form.client_id.as_deref().map(str::trim) {
-        Some(c) if !c.is_empty() => Some(fields::client_id(c)?),
-        _ => None,
+    let (form, attachments, stored) = send_form::read(&state, user.id(), req).await?;
+    let sent = match send_form::new_message(form, id, attachments) {
+        Ok(new) => state.writer.send(&user.user, new).await,
+        Err(err) => Err(err),
     };
-    let reply_to = match form.reply_to_id.as_deref().map(str::trim) {
-        Some(r) if !r.is_empty() => Some(
-            r.parse::<Uuid>()
-                .map_err(|_| AppError::validation("the message you reply to is unknown"))?,
-        ),
-        _ => None,
+    let m = match sent {
+        Ok((m, _)) => m,
+        Err(err) => {
+            // Files this form brought go with the failed send.
+            state.discard_uploads(user.id(), stored).await;
+            return Err(err);
+        }
     };
-    let (m, _) = state
-        .writer
-        .send(
-            &user.user,
-            NewMessage {
-                thread: id,
-                content,
-                client_id,
-                reply_to,
-                attachments,
-            },
-        )
-        .await?;
     message_response(&state, &user, ctx.csrf, htmx, id, m, Mode::Read).await
 }
 
