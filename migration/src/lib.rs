@@ -10,6 +10,7 @@ mod m20261204_000005_index_events_by_thread;
 mod m20261204_000006_create_one_time_links;
 mod m20261204_000008_create_mentions;
 mod m20261205_000010_create_attachments;
+mod m20261205_000012_create_notification_settings;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000006_create_one_time_links::Migration),
             Box::new(m20261204_000008_create_mentions::Migration),
             Box::new(m20261205_000010_create_attachments::Migration),
+            Box::new(m20261205_000012_create_notification_settings::Migration),
         ]
     }
 }

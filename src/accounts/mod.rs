@@ -5,6 +5,7 @@
 mod admin;
 pub mod fields;
 pub mod links;
+pub mod notifications;
 mod view;
 
 use sea_orm::{

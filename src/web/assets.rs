@@ -39,6 +39,7 @@ static ASSETS: LazyLock<Vec<Asset>> = LazyLock::new(|| {
         asset!("attention.js", "text/javascript; charset=utf-8"),
         asset!("stream.js", "text/javascript; charset=utf-8"),
         asset!("uploads.js", "text/javascript; charset=utf-8"),
+        asset!("notify.js", "text/javascript; charset=utf-8"),
         asset!("vendor/htmx.min.js", "text/javascript; charset=utf-8"),
         asset!("vendor/hx-sse.min.js", "text/javascript; charset=utf-8"),
         asset!("favicon.svg", "image/svg+xml"),

@@ -34,6 +34,10 @@ fn account_pages() -> Router<AppState> {
         .route("/settings", get(settings::page))
         .route("/settings/profile", post(settings::profile))
         .route("/settings/password", post(settings::password))
+        .route(
+            "/settings/notifications",
+            post(pages::notification_settings::save),
+        )
         .route("/settings/tokens", post(settings::create_token))
         .route("/settings/tokens/{id}/revoke", post(settings::revoke_token))
         .route("/admin", get(admin::page))

@@ -10,7 +10,8 @@
 //! (Up edits, Esc cancels, Ctrl+K switches conversation); `tests/browser/tabs.mjs` checks
 //! the slower path when `/events` is refused and ten tabs of one browser over plain HTTP;
 //! `tests/browser/uploads.mjs` uploads from the composer (progress, cancel, errors) and sees
-//! the thumbnail arrive live.
+//! the thumbnail arrive live; `tests/browser/notify.mjs` checks desktop notifications while
+//! the page is hidden.
 
 use std::{
     path::{Path, PathBuf},
@@ -239,5 +240,14 @@ async fn uploads_show_progress_and_reach_the_other_open_page_with_their_thumbnai
     ])
     .await;
     let output = run_script(&app, "uploads.mjs").await;
+    assert!(output.contains("ok no console errors"), "{output}");
+}
+
+#[tokio::test]
+async fn a_direct_message_shows_a_desktop_notification_while_the_page_is_hidden_in_headless_chromium()
+ {
+    prepare().await;
+    let app = spawn_app_with(&[("RATE_LIMITS", "off"), ("HEARTBEAT_SECS", "1")]).await;
+    let output = run_script(&app, "notify.mjs").await;
     assert!(output.contains("ok no console errors"), "{output}");
 }

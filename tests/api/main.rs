@@ -32,6 +32,7 @@ mod login_limits;
 mod mentions;
 mod message_pages;
 mod messages_api;
+mod notification_settings;
 mod observability;
 mod ops;
 mod page_access;

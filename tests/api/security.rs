@@ -19,6 +19,7 @@ async fn every_form_post_without_the_csrf_token_is_refused() {
         "/settings/profile".into(),
         "/settings/password".into(),
         "/settings/tokens".into(),
+        "/settings/notifications".into(),
         format!("/settings/tokens/{id}/revoke"),
         format!("/admin/users/{id}"),
     ];

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod chat;
 pub mod links;
 pub mod mentions;
+pub mod notification_settings;
 pub mod search;
 pub mod settings;
 pub mod stamp;
@@ -18,7 +19,10 @@ use axum::{
 use tower_sessions::Session;
 
 use crate::{
-    accounts::UserView,
+    accounts::{
+        UserView,
+        notifications::{self, NotificationSettings},
+    },
     auth::{CurrentUser, csrf},
     chat::mentions::unread,
     error::AppError,
@@ -39,6 +43,8 @@ pub struct PageCtx {
     pub live_scope: String,
     /// The viewer's unread mentions (the nav's badge).
     pub unread_mentions: i64,
+    /// The viewer's notification settings (read by `assets/notify.js`).
+    pub notify: NotificationSettings,
 }
 
 impl FromRequestParts<AppState> for PageCtx {
@@ -51,12 +57,13 @@ impl FromRequestParts<AppState> for PageCtx {
         let session = Session::from_request_parts(parts, state)
             .await
             .map_err(|(_, msg)| AppError::Internal(anyhow::anyhow!(msg)))?;
-        let (live_from, unread_mentions) = match &user {
+        let (live_from, unread_mentions, notify) = match &user {
             Some(u) => (
                 Some(eventlog::head(&state.db).await?.to_string()),
                 unread(&state.db, u.id()).await?,
+                notifications::get(&state.db, u.id()).await?,
             ),
-            None => (None, 0),
+            None => (None, 0, NotificationSettings::default()),
         };
         // A visitor without a login gets a token that stores no session row.
         let csrf = match &user {
@@ -75,6 +82,7 @@ impl FromRequestParts<AppState> for PageCtx {
             live_from,
             live_scope: String::new(),
             unread_mentions,
+            notify,
         })
     }
 }
