@@ -58,7 +58,7 @@ fn account_pages() -> Router<AppState> {
 /// With htmx, message actions answer with the message partial; without JavaScript every
 /// form posts and redirects back (303).
 fn chat_pages() -> Router<AppState> {
-    use pages::chat::{conversation, history, list, live, manage, message_posts, people};
+    use pages::chat::{conversation, history, list, live, manage, members, message_posts, people};
     Router::new()
         .route("/chats", get(list::chats))
         .route("/chats/new", post(list::create_group))
@@ -88,7 +88,10 @@ fn chat_pages() -> Router<AppState> {
         .route("/chats/{id}/archive", post(manage::archive))
         .route("/chats/{id}/unarchive", post(manage::unarchive))
         .route("/chats/{id}/rename", post(manage::rename))
-        .route("/chats/{id}/members", post(manage::add_member))
+        .route(
+            "/chats/{id}/members",
+            get(members::page).post(manage::add_member),
+        )
         .route(
             "/chats/{id}/members/{uid}/remove",
             post(manage::remove_member),
@@ -105,7 +108,9 @@ fn chat_pages() -> Router<AppState> {
 
 /// The JSON API for bots, scripts and other front ends (cookie or `Authorization: Bearer`).
 fn json_api() -> Router<AppState> {
-    use api::{admin, attachments, auth, live, mentions, messages, search, threads, tokens, users};
+    use api::{
+        admin, attachments, auth, live, members, mentions, messages, search, threads, tokens, users,
+    };
     Router::new()
         // Uploads stream past the body limit; `MAX_UPLOAD_BYTES` is enforced as they do.
         .route(
@@ -132,6 +137,7 @@ fn json_api() -> Router<AppState> {
         )
         .route("/api/threads", get(threads::list).post(threads::act))
         .route("/api/threads/{id}", get(threads::get))
+        .route("/api/threads/{id}/members", get(members::list))
         .route(
             "/api/messages",
             get(messages::list)

@@ -11,7 +11,8 @@
 //! the slower path when `/events` is refused and ten tabs of one browser over plain HTTP;
 //! `tests/browser/uploads.mjs` uploads from the composer (progress, cancel, errors) and sees
 //! the thumbnail arrive live; `tests/browser/notify.mjs` checks desktop notifications while
-//! the page is hidden.
+//! the page is hidden; `tests/browser/members.mjs` sees a member come online in the panel
+//! beside a group.
 
 use std::{
     path::{Path, PathBuf},
@@ -249,5 +250,13 @@ async fn a_direct_message_shows_a_desktop_notification_while_the_page_is_hidden_
     prepare().await;
     let app = spawn_app_with(&[("RATE_LIMITS", "off"), ("HEARTBEAT_SECS", "1")]).await;
     let output = run_script(&app, "notify.mjs").await;
+    assert!(output.contains("ok no console errors"), "{output}");
+}
+
+#[tokio::test]
+async fn a_member_coming_online_shows_online_beside_the_group_in_headless_chromium() {
+    prepare().await;
+    let app = spawn_app_with(&[("RATE_LIMITS", "off"), ("HEARTBEAT_SECS", "1")]).await;
+    let output = run_script(&app, "members.mjs").await;
     assert!(output.contains("ok no console errors"), "{output}");
 }

@@ -29,6 +29,7 @@ mod limits;
 mod live;
 mod loadgen;
 mod login_limits;
+mod members;
 mod mentions;
 mod message_pages;
 mod messages_api;

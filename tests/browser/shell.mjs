@@ -221,6 +221,7 @@ async function scenario(browser) {
     chats: "/chats",
     conversation: `/chats/${dm.id}`,
     group: `/chats/${group.id}`,
+    members: `/chats/${group.id}/members`,
     "new-conversation": `/chats/${fresh.id}`,
     people: "/people",
     search: "/search?q=message",

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod events;
 mod files;
 pub mod live;
+pub mod members;
 pub mod mentions;
 pub mod messages;
 pub mod search;
@@ -32,7 +33,7 @@ use utoipa::{
         users::me, users::list,
         tokens::create, tokens::list, tokens::revoke,
         admin::list_users, admin::update_user,
-        threads::list, threads::act, threads::get,
+        threads::list, threads::act, threads::get, members::list,
         messages::list, messages::send, messages::edit, messages::delete, messages::history,
         messages::read,
         messages::react, messages::unreact,

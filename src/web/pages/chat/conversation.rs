@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::{
     list::ThreadItem,
+    members::RosterView,
     message_view::{MessageItem, MessagePartial, MessagesPartial, Mode, Swap},
     render, to_chat,
 };
@@ -43,6 +44,8 @@ pub struct ChatPage {
     threads: Vec<ThreadItem>,
     /// The message being replied to.
     replying: Option<ReplyingTo>,
+    /// Who is here (rooms and groups): the first page of members, online first.
+    roster: Option<RosterView>,
 }
 
 /// The message the composer replies to.
@@ -119,6 +122,7 @@ pub(in crate::web) async fn conversation(
         mark_first_unread(&mut msgs, thread.unread_count);
     }
     let threads = ThreadItem::list(&state, viewer, Filter::Active, Some(id)).await?;
+    let roster = RosterView::beside(&state, viewer, id, thread.kind).await?;
     Ok(ChatPage {
         is_group: thread.kind != ThreadKind::Direct,
         thread_id: id,
@@ -135,6 +139,7 @@ pub(in crate::web) async fn conversation(
         replying,
         viewer,
         threads,
+        roster,
     }
     .into_response()
     .pipe_wrote(q.before.is_none()))

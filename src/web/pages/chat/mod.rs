@@ -6,6 +6,7 @@ pub mod history;
 pub mod list;
 pub mod live;
 pub mod manage;
+pub mod members;
 pub mod message_posts;
 mod message_view;
 pub mod people;
