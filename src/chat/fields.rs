@@ -57,19 +57,21 @@ pub fn thread_name(raw: &str) -> Result<String, AppError> {
     Ok(name.to_owned())
 }
 
-/// A reaction: one emoji (or short token), at most 32 bytes, no spaces or control
-/// characters.
+/// A reaction: exactly one emoji of the Unicode emoji list (any skin tone, flags, ZWJ
+/// sequences), stored in its fully-qualified form so `❤` and `❤️` count as one reaction.
+/// Text, several emoji, or an emoji with anything around it are refused.
 pub fn emoji(raw: &str) -> Result<String, AppError> {
-    let emoji = raw.trim();
-    if emoji.is_empty()
-        || emoji.len() > 32
-        || emoji.chars().any(|c| c.is_whitespace() || c.is_control())
-    {
-        return Err(AppError::validation(
-            "emoji must be 1 to 32 bytes without spaces",
-        ));
+    let raw = raw.trim();
+    // An emoji without its variation selector (`❤`) is looked up with it, too.
+    let found = emojis::get(raw).or_else(|| {
+        (raw.chars().count() == 1 && !raw.is_ascii())
+            .then(|| emojis::get(&format!("{raw}\u{fe0f}")))
+            .flatten()
+    });
+    match found {
+        Some(emoji) => Ok(emoji.as_str().to_owned()),
+        None => Err(AppError::validation("emoji must be a single emoji")),
     }
-    Ok(emoji.to_owned())
 }
 
 /// A client-chosen idempotency key: 1–64 characters of letters, digits, `-_.:`.
@@ -118,5 +120,34 @@ mod tests {
         assert!(client_id("a b").is_err());
         assert!(thread_name(" Team ").unwrap() == "Team");
         assert!(thread_name("").is_err());
+    }
+
+    #[test]
+    fn a_reaction_is_one_emoji() {
+        for ok in ["👍", "❤️", "😂", "👍🏽", "🇫🇷", "👩‍💻", "🏳️‍🌈", "1️⃣", " 🎉 "]
+        {
+            assert!(emoji(ok).is_ok(), "{ok:?} is an emoji");
+        }
+        assert_eq!(emoji("❤").unwrap(), "❤️", "stored fully qualified");
+        assert_eq!(emoji("❤️").unwrap(), "❤️");
+        for bad in [
+            "", "x", "ok", "1", "#", "👍👍", "👍 ok", "<b>", "🇫", "\u{200d}", "\u{fe0f}",
+        ] {
+            assert!(emoji(bad).is_err(), "{bad:?} is not one emoji");
+        }
+    }
+
+    #[test]
+    fn every_emoji_the_picker_offers_is_accepted() {
+        let list: Vec<(String, String)> =
+            serde_json::from_str(include_str!("../../assets/emoji.json")).expect("emoji.json");
+        assert!(list.len() > 1500, "the picker offers {} emoji", list.len());
+        for (e, _) in &list {
+            assert_eq!(
+                emoji(e).ok().as_deref(),
+                Some(e.as_str()),
+                "the picker offers {e:?}"
+            );
+        }
     }
 }

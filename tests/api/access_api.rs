@@ -82,12 +82,12 @@ async fn non_members_get_not_found_on_every_thread_scoped_endpoint() {
         (
             "react",
             c.post(app.url("/api/reactions"))
-                .json(&json!({"messageId": mid, "emoji": "x"})),
+                .json(&json!({"messageId": mid, "emoji": "👍"})),
         ),
         (
             "unreact",
             c.delete(app.url("/api/reactions"))
-                .json(&json!({"messageId": mid, "emoji": "x"})),
+                .json(&json!({"messageId": mid, "emoji": "👍"})),
         ),
         (
             "leave",

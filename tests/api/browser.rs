@@ -10,9 +10,10 @@
 //! (Up edits, Esc cancels, Ctrl+K switches conversation); `tests/browser/tabs.mjs` checks
 //! the slower path when `/events` is refused and ten tabs of one browser over plain HTTP;
 //! `tests/browser/uploads.mjs` uploads from the composer (progress, cancel, errors) and sees
-//! the thumbnail arrive live; `tests/browser/notify.mjs` checks desktop notifications while
-//! the page is hidden; `tests/browser/members.mjs` sees a member come online in the panel
-//! beside a group.
+//! the thumbnail arrive live; `tests/browser/reactions.mjs` picks a reaction from the emoji
+//! picker and sees it live on the other person's page; `tests/browser/notify.mjs` checks
+//! desktop notifications while the page is hidden; `tests/browser/members.mjs` sees a member
+//! come online in the panel beside a group.
 
 use std::{
     path::{Path, PathBuf},
@@ -241,6 +242,14 @@ async fn uploads_show_progress_and_reach_the_other_open_page_with_their_thumbnai
     ])
     .await;
     let output = run_script(&app, "uploads.mjs").await;
+    assert!(output.contains("ok no console errors"), "{output}");
+}
+
+#[tokio::test]
+async fn a_reaction_picked_from_the_emoji_picker_shows_live_in_headless_chromium() {
+    prepare().await;
+    let app = spawn_app_with(&[("RATE_LIMITS", "off"), ("HEARTBEAT_SECS", "1")]).await;
+    let output = run_script(&app, "reactions.mjs").await;
     assert!(output.contains("ok no console errors"), "{output}");
 }
 

@@ -63,7 +63,7 @@ async fn a_non_member_gets_404_from_every_conversation_page_and_form() {
         (format!("/chats/{g}/messages/{mid}/delete"), vec![]),
         (
             format!("/chats/{g}/messages/{mid}/react"),
-            vec![("emoji", "x"), ("on", "1")],
+            vec![("emoji", "👍"), ("on", "1")],
         ),
         (format!("/chats/{g}/read"), vec![]),
         (format!("/chats/{g}/leave"), vec![]),

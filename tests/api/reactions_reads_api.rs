@@ -91,3 +91,31 @@ async fn reactions_count_per_emoji_and_are_idempotent() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn any_emoji_is_a_reaction_and_anything_else_is_refused() {
+    let (_app, ana, bob, thread) = two_people_in_a_dm().await;
+    let m = ana.send(&thread, "react with anything").await;
+    for emoji in ["🦄", "👍🏽", "🇯🇵", "👩‍💻", "🏳️‍🌈"] {
+        ok_json(bob.react(&m, emoji).await).await;
+    }
+    // Without its variation selector, a heart is the same reaction as with it.
+    ok_json(ana.react(&m, "❤").await).await;
+    let v = ok_json(bob.react(&m, "❤️").await).await;
+    let hearts: Vec<&Value> = v["reactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["emoji"] == "❤️")
+        .collect();
+    assert_eq!(hearts.len(), 1, "{v}");
+    assert_eq!(hearts[0]["count"], 2);
+    assert_eq!(v["reactions"].as_array().unwrap().len(), 6, "{v}");
+
+    for bad in ["x", "ok", "1", "👍👍", "👍 x", "<b>", "🇯", "", "\u{200d}"] {
+        let error = expect_error(bob.react(&m, bad).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert!(error.contains("emoji"), "{bad:?}: {error}");
+    }
+    let v = bob.messages(&thread).await;
+    assert_eq!(v["messages"][0]["reactions"].as_array().unwrap().len(), 6);
+}

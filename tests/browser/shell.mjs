@@ -6,11 +6,10 @@
 // edit history, and axe-core on every page in light and dark mode, with a screenshot of
 // each. Run by tests/api/browser.rs with CONFAB_URL set; prints `ok <step>`, exits 1 on the
 // first failure.
-import { mkdir, readFile } from "node:fs/promises";
-import { createRequire } from "node:module";
+import { mkdir } from "node:fs/promises";
+import { axeCheck } from "./axe.mjs";
 import { BASE, api, check, consoleErrors, launch, newPage, register, screenshots, show, step, until } from "./harness.mjs";
 
-const AXE = await readFile(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const ZONE = "Asia/Kolkata"; // +05:30: a zone no server default shares
 const ARTIFACTS = new URL("./artifacts/", import.meta.url);
 await mkdir(ARTIFACTS, { recursive: true });
@@ -36,17 +35,6 @@ function inView(selector) {
   const pane = document.getElementById("messages").getBoundingClientRect();
   const inside = (outer) => r.top >= outer.top - 1 && r.bottom <= outer.bottom + 1;
   return inside({ top: 0, bottom: innerHeight }) && (el.closest("#messages") ? r.bottom > pane.top && r.top < pane.bottom : true);
-}
-
-async function axeCheck(page, label) {
-  await page.evaluate(AXE);
-  const violations = await page.evaluate(async () => {
-    const result = await window.axe.run(document, { resultTypes: ["violations"] });
-    return result.violations
-      .filter((v) => v.impact === "serious" || v.impact === "critical")
-      .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}`);
-  });
-  check(violations.length === 0, `axe on ${label}:\n  ${violations.join("\n  ")}`);
 }
 
 async function scenario(browser) {

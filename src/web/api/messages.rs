@@ -186,6 +186,10 @@ pub async fn read(
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ReactionBody {
     message_id: Uuid,
+    /// Exactly one emoji (any in the Unicode emoji list, skin tones, flags and sequences
+    /// included); anything else is refused with 422. Stored fully qualified, so `❤` and
+    /// `❤️` are one reaction.
+    #[schema(example = "🎉")]
     emoji: String,
 }
 
