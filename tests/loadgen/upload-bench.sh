@@ -3,7 +3,8 @@
 # the local directory, or on an S3-compatible server when S3_ENDPOINT is set (for example
 # a moto server: /opt/moto/bin/moto_server -p 5005, then S3_ENDPOINT=http://127.0.0.1:5005).
 #
-#   tests/loadgen/upload-bench.sh            # 100 MiB, release build, best of RUNS (3)
+#   tests/loadgen/upload-bench.sh            # 100 MiB, release build, RUNS (3) runs
+#   BUILD=0 SIZE_MIB=20 tests/loadgen/upload-bench.sh   # the binary as built
 #
 # The client is curl on the same machine; the file is random (incompressible) bytes.
 set -euo pipefail
@@ -15,7 +16,7 @@ ADDR=127.0.0.1:${PORT:-3200}
 PG=${PG:-postgres://postgres@127.0.0.1:5432}
 DB=confab_upload_bench_$$
 WORK=$(mktemp -d)
-cargo build --release --locked --bin confab >&2
+[ "${BUILD:-1}" = 0 ] || cargo build --release --locked --bin confab >&2
 
 env_s3=()
 if [ -n "${S3_ENDPOINT:-}" ]; then

@@ -6,7 +6,7 @@
 //
 //   cd "$(mktemp -d)" && npm pack emojibase-data@17.0.0 unicode-emoji-json@0.9.0 &&
 //   mkdir base full && tar xzf emojibase-data-*.tgz -C base && tar xzf unicode-emoji-json-*.tgz -C full &&
-//   node /path/to/confab/tools/emoji-json.mjs base/package full/package > /path/to/confab/assets/emoji.json
+//   node /path/to/confab/assets/emoji-json.mjs base/package full/package > /path/to/confab/assets/emoji.json
 import { readFileSync } from "node:fs";
 
 const [base, full] = process.argv.slice(2);
