@@ -6,7 +6,7 @@
 //!               ▼                                      │
 //!        web       — route table, extractors, templates, the one error renderer
 //!               ▼                                      │
-//!        attachments — file storage (directory or S3), uploads, image jobs
+//!        attachments — file storage (directory or S3), uploads, image jobs, profile pictures
 //!        realtime  — log tailer, per-user streams ─────┘  (reads the log; asks chat)
 //!        chat      — conversations, messages, reads, blocks, attachment rows: rules and
 //!                    authorization
@@ -18,11 +18,12 @@
 //! ```
 //!
 //! Imports only run down this list: `web` may use everything below it; `attachments` uses
-//! `chat` (to announce a processed image) and `realtime` (to ring for it); `realtime` uses
-//! `chat`, `accounts`, `auth` and `eventlog`; `chat` uses `accounts`; nothing below
-//! `realtime` imports it. [`app`] sits on top and wires it together (shared by `main` and
-//! the tests); [`cli`] is the `confab` command above it all: `serve` (the default),
-//! `migrate`, and the operator's `user` and `token` commands.
+//! `chat` (to announce a processed image), `realtime` (to ring for it) and `accounts` (to
+//! name a profile picture); `realtime` uses `chat`, `accounts`, `auth` and `eventlog`;
+//! `chat` uses `accounts`; nothing below `realtime` imports it. [`app`] sits on top and
+//! wires it together (shared by `main` and the tests); [`cli`] is the `confab` command
+//! above it all: `serve` (the default), `migrate`, and the operator's `user` and `token`
+//! commands.
 
 pub mod accounts;
 pub mod app;

@@ -10,7 +10,8 @@ mod view;
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set, SqlErr, TransactionTrait,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, SqlErr,
+    TransactionTrait,
     sea_query::{Expr, ExprTrait, Func},
 };
 use time::OffsetDateTime;
@@ -19,7 +20,7 @@ use uuid::Uuid;
 
 pub use self::admin::{AdminChange, admin_target, admin_update, operator_update};
 use self::fields::{DisplayName, Email, Password, Username};
-pub use self::view::{Status, UserView};
+pub use self::view::{Status, UserView, image_url, picture_file};
 use crate::{
     auth::{password, session_store::PgSessionStore, token_cache::TokenCache, tokens},
     config::Registration,
@@ -228,6 +229,41 @@ pub async fn update_profile(
     .await?;
     changed(db, cache, user.id).await?;
     Ok(updated)
+}
+
+/// Names `key` (`None`: no picture, the identicon) as `user`'s profile picture; returns the
+/// updated user and the key it replaced, whose object the caller removes.
+pub async fn set_avatar_key(
+    db: &DatabaseConnection,
+    cache: &TokenCache,
+    user: Uuid,
+    key: Option<String>,
+) -> Result<(User, Option<String>)> {
+    let txn = db.begin().await?;
+    let current = users::Entity::find_by_id(user)
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound("user"))?;
+    let updated = users::ActiveModel {
+        id: Set(user),
+        avatar_key: Set(key),
+        updated_at: Set(OffsetDateTime::now_utc()),
+        ..Default::default()
+    }
+    .update(&txn)
+    .await?;
+    // In the same transaction: once the key is set, the cached copies are sure to go.
+    eventlog::append(
+        &txn,
+        Scope::User(user),
+        Kind::UserChanged,
+        &serde_json::json!({}),
+    )
+    .await?;
+    txn.commit().await?;
+    cache.forget_user(user);
+    Ok((updated, current.avatar_key))
 }
 
 /// Tells every instance that `user`'s account changed, so none keeps serving a stale

@@ -47,7 +47,7 @@ impl UserView {
             id: user.id,
             username: user.username.clone(),
             name: user.display_name.clone(),
-            image: avatar_url(user.id),
+            image: image_url(user),
             status: Status::Offline,
             system_role: user.system_role,
             last_seen: None,
@@ -64,6 +64,15 @@ impl UserView {
     }
 }
 
-pub fn avatar_url(id: Uuid) -> String {
-    format!("/avatars/{id}.svg")
+/// The last part of the URL of `user`'s profile picture, if they have one.
+pub fn picture_file(user: &users::Model) -> Option<&str> {
+    user.avatar_key.as_deref()?.strip_prefix("avatar/")
+}
+
+/// Where `user`'s avatar is served: their picture, or the identicon when they have none.
+pub fn image_url(user: &users::Model) -> String {
+    match picture_file(user) {
+        Some(file) => format!("/avatars/{}/{file}", user.id),
+        None => format!("/avatars/{}.svg", user.id),
+    }
 }

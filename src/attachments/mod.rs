@@ -10,6 +10,7 @@
 //! finishes for a message already sent, a `message.updated` brings the thumbnail to every
 //! reader. Uploads never sent are removed after `UNATTACHED_UPLOAD_TTL_SECS`.
 
+pub mod avatars;
 pub mod images;
 pub mod jobs;
 pub mod slots;

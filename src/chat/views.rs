@@ -31,6 +31,14 @@ pub struct ThreadView {
     pub peer_id: Option<Uuid>,
 }
 
+impl ThreadView {
+    /// The other person in a direct conversation, as listed.
+    pub fn peer(&self) -> Option<&UserView> {
+        let id = self.peer_id?;
+        self.participants.iter().find(|p| p.id == id)
+    }
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LastMessage {

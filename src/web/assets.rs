@@ -1,5 +1,5 @@
 //! Static assets, compiled into the binary (so the server runs from anywhere) and served
-//! with validators and caching headers; and identicon avatars.
+//! with validators and caching headers.
 
 use std::sync::LazyLock;
 
@@ -8,7 +8,6 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use sha2::{Digest, Sha256};
-use uuid::Uuid;
 
 use super::extract::Path;
 use crate::error::AppError;
@@ -96,48 +95,4 @@ pub async fn asset(Path(path): Path<String>, headers: HeaderMap) -> Result<Respo
         asset.body,
     )
         .into_response())
-}
-
-/// `/avatars/{id}.svg`: a symmetric 5×5 identicon derived from the user id.
-pub async fn avatar(Path(file): Path<String>) -> Result<Response, AppError> {
-    let id: Uuid = file
-        .strip_suffix(".svg")
-        .and_then(|s| s.parse().ok())
-        .ok_or(AppError::NotFound("avatar"))?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "image/svg+xml"),
-            (header::CACHE_CONTROL, "public, max-age=86400, immutable"),
-        ],
-        identicon(id),
-    )
-        .into_response())
-}
-
-fn identicon(id: Uuid) -> String {
-    let hash = Sha256::digest(id.as_bytes());
-    let hue = u16::from_be_bytes([hash[0], hash[1]]) % 360;
-    let mut cells = String::new();
-    for row in 0..5u8 {
-        for col in 0..3u8 {
-            let bit = row * 3 + col;
-            if hash[2 + usize::from(bit / 8)] >> (bit % 8) & 1 == 1 {
-                for x in [col, 4 - col] {
-                    cells.push_str(&format!(
-                        "<rect x=\"{}\" y=\"{}\" width=\"1\" height=\"1\"/>",
-                        x + 1,
-                        row + 1
-                    ));
-                    if col == 2 {
-                        break;
-                    }
-                }
-            }
-        }
-    }
-    format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 7 7\" shape-rendering=\"crispEdges\">\
-         <rect width=\"7\" height=\"7\" fill=\"hsl({hue},45%,92%)\"/>\
-         <g fill=\"hsl({hue},55%,45%)\">{cells}</g></svg>"
-    )
 }

@@ -3,6 +3,7 @@
 
 pub mod api;
 mod assets;
+mod avatars;
 mod body_timeout;
 mod docs;
 pub mod errors;

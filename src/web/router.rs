@@ -7,10 +7,10 @@ use axum::{
     Router,
     extract::DefaultBodyLimit,
     handler::Handler,
-    routing::{get, post},
+    routing::{get, post, put},
 };
 
-use super::{AppState, api, assets, docs, ops, pages};
+use super::{AppState, api, assets, avatars, docs, ops, pages};
 use crate::error::AppError;
 
 /// Every route, without the middleware stack (see [`super::router`]).
@@ -32,6 +32,11 @@ fn account_pages() -> Router<AppState> {
         .route("/register", get(auth::register_page).post(auth::register))
         .route("/logout", post(auth::logout))
         .route("/settings", get(settings::page))
+        .route(
+            "/settings/avatar",
+            post(settings::set_avatar).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/settings/avatar/remove", post(settings::remove_avatar))
         .route("/settings/profile", post(settings::profile))
         .route("/settings/password", post(settings::password))
         .route(
@@ -127,6 +132,13 @@ fn json_api() -> Router<AppState> {
         .route("/api/auth/login", post(auth::login))
         .route("/api/auth/logout", post(auth::logout))
         .route("/api/me", get(users::me))
+        // The picture is read with its own cap (`avatars::max_bytes`).
+        .route(
+            "/api/me/avatar",
+            put(users::set_avatar)
+                .delete(users::remove_avatar)
+                .layer(DefaultBodyLimit::disable()),
+        )
         .route("/api/users", get(users::list))
         .route("/api/tokens", get(tokens::list).post(tokens::create))
         .route("/api/tokens/{id}", axum::routing::delete(tokens::revoke))
@@ -176,5 +188,6 @@ fn operations() -> Router<AppState> {
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .route("/assets/{*path}", get(assets::asset))
-        .route("/avatars/{file}", get(assets::avatar))
+        .route("/avatars/{file}", get(avatars::identicon))
+        .route("/avatars/{id}/{file}", get(avatars::picture))
 }

@@ -10,6 +10,7 @@ mod attachment_limits;
 mod attachment_pages;
 mod attachment_rules;
 mod attachments;
+mod avatars;
 mod bad_input;
 mod bad_input_api;
 mod blocks_hold;

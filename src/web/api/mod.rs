@@ -30,7 +30,7 @@ use utoipa::{
 #[openapi(
     paths(
         auth::register, auth::login, auth::logout,
-        users::me, users::list,
+        users::me, users::list, users::set_avatar, users::remove_avatar,
         tokens::create, tokens::list, tokens::revoke,
         admin::list_users, admin::update_user,
         threads::list, threads::act, threads::get, members::list,

@@ -1,5 +1,6 @@
-//! `/settings`: display name, password, API tokens. With htmx each form swaps the settings
-//! panel in place; without JavaScript the form posts and the whole page comes back.
+//! `/settings`: profile picture, display name, password, API tokens. With htmx each form
+//! swaps the settings panel in place; without JavaScript the form posts and the whole page
+//! comes back (the picture form always posts the page: it carries a file).
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -16,11 +17,14 @@ use crate::{
         self,
         fields::{self, DisplayName, Password},
     },
+    attachments::avatars,
     auth::{CurrentUser, tokens},
     entities::api_tokens,
     error::{AppError, Result},
     web::AppState,
+    web::avatars::read_picture,
     web::extract::{Form, IsHtmx, Path},
+    web::multipart::CheckedMultipart,
 };
 
 /// The settings panel, rendered alone for htmx and inside the page otherwise.
@@ -30,6 +34,11 @@ pub struct SettingsPanel {
     csrf: String,
     name: String,
     username: String,
+    /// The avatar shown now, and whether it is an uploaded picture (not the identicon).
+    image: String,
+    has_picture: bool,
+    /// The largest picture accepted, for people ("5 MB").
+    picture_limit: String,
     tokens: Vec<api_tokens::Model>,
     notice: Option<Notice>,
     new_token: Option<String>,
@@ -64,6 +73,9 @@ async fn respond(
         csrf: ctx.csrf.clone(),
         name: user.display_name.clone(),
         username: user.username.clone(),
+        image: accounts::image_url(user),
+        has_picture: user.avatar_key.is_some(),
+        picture_limit: megabytes(avatars::max_bytes(state.config.max_upload_bytes)),
         tokens: tokens::list(&state.db, user.id).await?,
         notice,
         new_token,
@@ -87,6 +99,7 @@ fn notice(section: &'static str, outcome: Result<&'static str>) -> Result<Notice
         Err(
             e @ (AppError::Internal(_)
             | AppError::DatabaseUnavailable
+            | AppError::StorageUnavailable
             | AppError::RateLimited { .. }),
         ) => Err(e),
         Err(e) => Ok(Notice {
@@ -103,6 +116,48 @@ pub async fn page(
     ctx: PageCtx,
 ) -> Result<Response> {
     respond(&state, &user.user, ctx, false, None, None).await
+}
+
+fn megabytes(bytes: usize) -> String {
+    let mb = bytes as f64 / 1e6;
+    if mb >= 1.0 {
+        format!("{mb:.0} MB")
+    } else {
+        format!("{:.0} KB", bytes as f64 / 1e3)
+    }
+}
+
+/// `POST /settings/avatar`, a multipart form: `csrf_token` first, then `file`.
+pub async fn set_avatar(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ctx: PageCtx,
+    IsHtmx(htmx): IsHtmx,
+    CheckedMultipart(multipart): CheckedMultipart,
+) -> Result<Response> {
+    let mut current = user.user.clone();
+    let outcome = async {
+        let max = avatars::max_bytes(state.config.max_upload_bytes);
+        let raw = read_picture(Ok(multipart), max).await?;
+        let files = state.attachments.files();
+        current = avatars::set(&state.db, &state.tokens, files, &user.user, raw).await?;
+        Ok("Picture saved.")
+    }
+    .await;
+    let notice = notice("picture", outcome)?;
+    respond(&state, &current, ctx, htmx, Some(notice), None).await
+}
+
+pub async fn remove_avatar(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ctx: PageCtx,
+    IsHtmx(htmx): IsHtmx,
+) -> Result<Response> {
+    let files = state.attachments.files();
+    let current = avatars::remove(&state.db, &state.tokens, files, &user.user).await?;
+    let notice = notice("picture", Ok("Picture removed."))?;
+    respond(&state, &current, ctx, htmx, Some(notice), None).await
 }
 
 #[derive(Deserialize)]
