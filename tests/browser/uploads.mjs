@@ -7,13 +7,12 @@
 // finds nothing serious on the conversation with chips and attachments, light and dark.
 // Run by tests/api/browser.rs with CONFAB_URL set (and MAX_UPLOAD_BYTES at 3 MiB); prints
 // `ok <step>` per step.
-import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { createRequire } from "node:module";
+import { mkdir, writeFile } from "node:fs/promises";
 import { deflateSync } from "node:zlib";
-import { BASE, api, check, consoleErrors, expectingNetworkErrors, launch, register, screenshots, show, step, until } from "./harness.mjs";
+import { axeCheck } from "./axe.mjs";
+import { BASE, api, check, expectingNetworkErrors, register, run, screenshots, show, step, until } from "./harness.mjs";
 import { composer, live, pageHelpers } from "./chat.mjs";
 
-const AXE = await readFile(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const WORK = new URL("./artifacts/uploads-files/", import.meta.url);
 
 // ---- Files to upload, made here --------------------------------------------------------------
@@ -111,17 +110,6 @@ async function throttle(page, bytesPerSecond) {
     downloadThroughput: -1,
     uploadThroughput: bytesPerSecond,
   });
-}
-
-async function axeCheck(page, label) {
-  await page.evaluate(AXE);
-  const violations = await page.evaluate(async () => {
-    const result = await window.axe.run(document, { resultTypes: ["violations"] });
-    return result.violations
-      .filter((v) => v.impact === "serious" || v.impact === "critical")
-      .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}`);
-  });
-  check(violations.length === 0, `axe on ${label}:\n  ${violations.join("\n  ")}`);
 }
 
 /** The attachments shown in the message `id` on `page`. */
@@ -307,22 +295,6 @@ async function scenario(browser) {
       await axeCheck(bob.page, `the conversation with attachments (${scheme})`);
     }
   });
-
-  await step("no console errors or CSP violations", async () => {
-    const errors = consoleErrors();
-    check(errors.length === 0, `the pages logged errors:\n  ${errors.join("\n  ")}`);
-  });
 }
 
-const browser = await launch();
-let failed = false;
-try {
-  await scenario(browser);
-  console.log("ok no console errors");
-} catch (err) {
-  failed = true;
-  console.error(`FAILED: ${err.stack ?? err}`);
-} finally {
-  await browser.close().catch(() => {});
-}
-process.exit(failed ? 1 : 0);
+await run(scenario);
