@@ -68,16 +68,6 @@ impl AttachmentView {
         self.thumbnail_url.is_some()
     }
 
-    /// The thumbnail's width and height (at most 480 px a side), to reserve its space.
-    pub fn thumbnail_size(&self) -> Option<(i32, i32)> {
-        let (w, h) = (self.width?.max(1), self.height?.max(1));
-        let scale = (480.0 / f64::from(w.max(h))).min(1.0);
-        Some((
-            (f64::from(w) * scale).round() as i32,
-            (f64::from(h) * scale).round() as i32,
-        ))
-    }
-
     /// The size for people: "912 B", "14.2 KB", "3.1 MB".
     pub fn size_text(&self) -> String {
         let size = self.size as f64;
