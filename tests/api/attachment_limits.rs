@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::{
-    attachments::uploaded,
+    attachments::{post_multipart, uploaded},
     helpers::{id_str, spawn_app_with, storage::Store, upload_dir},
 };
 
@@ -165,13 +165,7 @@ async fn a_failed_request_leaves_no_files_behind() {
             reqwest::multipart::Part::bytes(b"x".to_vec()).file_name("a.txt"),
         )
         .text("other", "y");
-    let extra = ana
-        .client()
-        .post(ana.url("/api/attachments"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let extra = post_multipart(&ana, "/api/attachments", form).await;
     assert_eq!(extra.status(), StatusCode::UNPROCESSABLE_ENTITY);
     // A page form whose send is refused (eve is not in the conversation).
     let page = format!("/chats/{}", id_str(&thread));
@@ -183,13 +177,7 @@ async fn a_failed_request_leaves_no_files_behind() {
             "file",
             reqwest::multipart::Part::bytes(b"x".to_vec()).file_name("b.txt"),
         );
-    let refused = eve
-        .client()
-        .post(eve.url(&format!("{page}/messages")))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let refused = post_multipart(&eve, &format!("{page}/messages"), form).await;
     assert_eq!(refused.status(), StatusCode::NOT_FOUND);
     assert_eq!(
         store.objects().await,

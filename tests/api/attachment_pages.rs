@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::{
     attachment_rules::png_with_secret,
-    attachments::uploaded,
+    attachments::{post_multipart, uploaded},
     helpers::{TestUser, id_str, spawn_app},
 };
 
@@ -29,12 +29,7 @@ fn form(csrf: Option<&str>, content: &str, files: Vec<(&str, Vec<u8>)>) -> Form 
 }
 
 async fn post(user: &TestUser, thread: &Value, form: Form) -> reqwest::Response {
-    user.client()
-        .post(user.url(&format!("/chats/{}/messages", id_str(thread))))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
+    post_multipart(user, &format!("/chats/{}/messages", id_str(thread)), form).await
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@ use reqwest::{StatusCode, header};
 use serde_json::{Value, json};
 
 use crate::{
-    attachments::{upload, uploaded},
+    attachments::{post_multipart, upload, uploaded},
     helpers::{id_str, spawn_app, spawn_app_with, storage::Store, upload_dir},
 };
 
@@ -276,13 +276,7 @@ async fn malformed_uploads_get_clear_errors() {
         .await;
     assert_eq!(not_multipart.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
     let form = reqwest::multipart::Form::new().text("other", "x");
-    let wrong_field = ana
-        .client()
-        .post(ana.url("/api/attachments"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let wrong_field = post_multipart(&ana, "/api/attachments", form).await;
     assert_eq!(wrong_field.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let empty = upload(&ana, "empty.txt", Vec::new()).await;
     assert_eq!(empty.status(), StatusCode::UNPROCESSABLE_ENTITY);

@@ -13,18 +13,23 @@ use crate::helpers::{
     storage::{Backend, app_on},
 };
 
+/// Posts a multipart form to `path` as `user`.
+pub async fn post_multipart(user: &TestUser, path: &str, form: Form) -> reqwest::Response {
+    user.client()
+        .post(user.url(path))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
 /// Uploads `bytes` as `name` (with a misleading client type, which must not matter).
 pub async fn upload(user: &TestUser, name: &str, bytes: Vec<u8>) -> reqwest::Response {
     let part = Part::bytes(bytes)
         .file_name(name.to_owned())
         .mime_str("image/png")
         .unwrap();
-    user.client()
-        .post(user.url("/api/attachments"))
-        .multipart(Form::new().part("file", part))
-        .send()
-        .await
-        .unwrap()
+    post_multipart(user, "/api/attachments", Form::new().part("file", part)).await
 }
 
 pub async fn uploaded(user: &TestUser, name: &str, bytes: Vec<u8>) -> Value {
