@@ -83,7 +83,7 @@ function arrange(list) {
   }
 }
 
-/** A reply's link to its parent shows who wrote it and how it began, when it is loaded. */
+/** A reply's link to its parent (quoted by the server) follows the parent's text when it is loaded. */
 function quoteParent(el) {
   const ref = el.querySelector(":scope > .reply-ref");
   const parent = ref && document.getElementById(ref.hash.slice(1));
@@ -92,6 +92,8 @@ function quoteParent(el) {
   const text = (parent.querySelector(".content")?.textContent ?? "message deleted").trim().replace(/\s+/g, " ");
   const snippet = `↪ ${author}: ${text.length > 80 ? `${text.slice(0, 80)}…` : text}`;
   if (ref.textContent !== snippet) ref.textContent = snippet;
+  // The parent is on the page: jump to it here instead of loading the page around it.
+  if (ref.getAttribute("href") !== `#${parent.id}`) ref.setAttribute("href", `#${parent.id}`);
   ref.classList.add("reply-quote");
 }
 

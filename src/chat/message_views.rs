@@ -195,3 +195,56 @@ pub async fn view(conn: &impl ConnectionTrait, message: &messages::Model) -> Res
         .pop()
         .ok_or_else(|| AppError::internal("message view vanished"))
 }
+
+/// The message a reply answers, as its quote shows it.
+#[derive(Clone, Debug)]
+pub struct ParentQuote {
+    pub author: String,
+    /// The start of its text, on one line (empty when deleted).
+    pub text: String,
+    pub deleted: bool,
+}
+
+/// Characters of a parent's text a quote shows.
+const QUOTE_CHARS: usize = 80;
+
+/// The quotes of the messages `ids` (the parents of replies on a page), by id. Replies stay
+/// in their parent's thread, so whoever sees the reply may see its quote.
+pub async fn parent_quotes(
+    conn: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, ParentQuote>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    #[derive(FromQueryResult)]
+    struct Row {
+        id: Uuid,
+        author: String,
+        content: String,
+        deleted: bool,
+    }
+    let rows = Row::find_by_statement(stmt(
+        "SELECT m.id, u.display_name AS author, m.content, m.deleted_at IS NOT NULL AS deleted
+         FROM messages m JOIN users u ON u.id = m.author_id WHERE m.id = ANY($1)",
+        [ids.to_vec().into()],
+    ))
+    .all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let line = r.content.split_whitespace().collect::<Vec<_>>().join(" ");
+            let mut text: String = line.chars().take(QUOTE_CHARS).collect();
+            if line.chars().count() > QUOTE_CHARS {
+                text.push('…');
+            }
+            let quote = ParentQuote {
+                author: r.author,
+                text: if r.deleted { String::new() } else { text },
+                deleted: r.deleted,
+            };
+            (r.id, quote)
+        })
+        .collect())
+}

@@ -19,4 +19,5 @@ pub mod views;
 pub mod window;
 pub mod writer;
 
+pub use message_views::{ParentQuote, parent_quotes};
 pub use views::{MessagePage, MessageView, ThreadView};

@@ -116,7 +116,7 @@ async fn replying_from_the_page_links_the_reply_to_its_message() {
     let msgs = ana.messages(&general).await;
     assert_eq!(msgs["messages"][1]["replyToId"], parent["id"]);
     let (_, page) = ana.get_page(&format!("/chats/{room}")).await;
-    assert!(page.contains(&format!("href=\"#m-{pid}\"")));
+    assert!(page.contains(&format!("href=\"/chats/{room}?message={pid}#m-{pid}\"")));
     ana.submit(
         StatusCode::UNPROCESSABLE_ENTITY,
         Post::Form,
@@ -244,4 +244,53 @@ async fn a_conversation_opens_with_the_list_beside_it_local_times_and_a_new_divi
 
     let (_, again) = bob.get_page(&format!("/chats/{tid}")).await;
     assert!(!again.contains("new-divider"), "read now: no divider");
+}
+
+#[tokio::test]
+async fn a_reply_quotes_its_parent_even_when_the_parent_is_not_on_the_page() {
+    let app = spawn_app_with(&[("RATE_LIMITS", "off")]).await;
+    let [ana, bob] = app.users(["ana", "bob"]).await;
+    let dm = ana.dm(&bob).await;
+    let parent = ana
+        .send(&dm, "the   plan for\nthe launch is on the wiki")
+        .await;
+    for i in 0..60 {
+        bob.send(&dm, &format!("filler {i}")).await;
+    }
+    let reply = ok_json(
+        bob.send_with(serde_json::json!({
+            "threadId": dm["id"], "content": "agreed", "replyToId": parent["id"],
+        }))
+        .await,
+    )
+    .await;
+    let (t, p) = (dm["id"].as_str().unwrap(), parent["id"].as_str().unwrap());
+    let (_, page) = bob.get_page(&format!("/chats/{t}")).await;
+    assert!(
+        !page.contains(&format!("id=\"m-{p}\"")),
+        "the parent is not on the first page"
+    );
+    assert!(
+        page.contains("↪ ana: the plan for the launch is on the wiki</a>"),
+        "the quote is rendered by the server"
+    );
+    assert!(
+        page.contains(&format!("href=\"/chats/{t}?message={p}#m-{p}\"")),
+        "it links to the parent"
+    );
+
+    // The live stream renders the same quote, and a deleted parent says so.
+    let mut stream = bob.stream_at(&format!("/events?thread={t}")).await;
+    assert!(ana.delete(&parent).await.status().is_success());
+    ana.send_with(serde_json::json!({"threadId": t, "content": "again", "replyToId": reply["id"]}))
+        .await;
+    let frame = loop {
+        let e = stream.next().await;
+        if e.data.contains("beforeend:#messages") && e.data.contains("again") {
+            break e.data;
+        }
+    };
+    assert!(frame.contains("↪ bob: agreed"), "{frame}");
+    let (_, page) = bob.get_page(&format!("/chats/{t}")).await;
+    assert!(page.contains("↪ ana: message deleted"));
 }

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::{
     list::ThreadItem,
     members::RosterView,
-    message_view::{MessageItem, MessagePartial, MessagesPartial, Mode, Swap},
+    message_view::{MessageItem, MessagePartial, MessagesPartial, Mode, Swap, quote_parents},
     render, to_chat,
 };
 use crate::web::pages::PageCtx;
@@ -118,6 +118,7 @@ pub(in crate::web) async fn conversation(
             MessageItem::new(m, viewer, mode)
         })
         .collect();
+    quote_parents(&state.db, &mut msgs).await?;
     if q.before.is_none() {
         mark_first_unread(&mut msgs, thread.unread_count);
     }
@@ -229,11 +230,7 @@ pub(in crate::web) async fn older(
     if let Some(after) = q.after {
         let window = chat::window::after(&state.db, viewer, id, after).await?;
         return render(&NewerPartial {
-            msgs: window
-                .messages
-                .into_iter()
-                .map(|m| MessageItem::new(m, viewer, Mode::Read))
-                .collect(),
+            msgs: read_items(&state, window.messages, viewer).await?,
             newer: window.newer,
             csrf: ctx.csrf,
             thread_id: id,
@@ -242,16 +239,26 @@ pub(in crate::web) async fn older(
     }
     let page = chat::messages::page(&state.db, viewer, id, q.before, None).await?;
     render(&MessagesPartial {
-        msgs: page
-            .messages
-            .into_iter()
-            .map(|m| MessageItem::new(m, viewer, Mode::Read))
-            .collect(),
+        msgs: read_items(&state, page.messages, viewer).await?,
         next: page.next_cursor,
         csrf: ctx.csrf,
         thread_id: id,
         is_group: thread.kind != ThreadKind::Direct,
     })
+}
+
+/// Messages as the viewer reads them, with their replies' quotes.
+async fn read_items(
+    state: &AppState,
+    messages: Vec<MessageView>,
+    viewer: Uuid,
+) -> Result<Vec<MessageItem>> {
+    let mut items: Vec<MessageItem> = messages
+        .into_iter()
+        .map(|m| MessageItem::new(m, viewer, Mode::Read))
+        .collect();
+    quote_parents(&state.db, &mut items).await?;
+    Ok(items)
 }
 
 /// The message partial for htmx, or back to the conversation.
@@ -268,8 +275,11 @@ pub(in crate::web) async fn message_response(
         return Ok(to_chat(thread));
     }
     let t = chat::threads::view(&state.db, thread, user.id()).await?;
+    let mut item = [MessageItem::new(m, user.id(), mode)];
+    quote_parents(&state.db, &mut item).await?;
+    let [m] = item;
     render(&MessagePartial {
-        m: MessageItem::new(m, user.id(), mode),
+        m,
         csrf,
         thread_id: thread,
         is_group: t.kind != ThreadKind::Direct,

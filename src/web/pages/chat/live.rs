@@ -184,6 +184,7 @@ impl PageRender {
                 let view: MessageView = parse(&item.data)?;
                 let created = item.kind == Kind::MessageCreated;
                 let html = message_html(
+                    &self.state.db,
                     view,
                     self.viewer,
                     &self.csrf,
@@ -193,7 +194,8 @@ impl PageRender {
                     } else {
                         Swap::OutOfBand
                     },
-                )?;
+                )
+                .await?;
                 if created {
                     out.push_str(&format!(
                         "<div hx-swap-oob=\"beforeend:#messages\">{html}</div>"
@@ -210,13 +212,17 @@ impl PageRender {
                 let Deleted { id } = parse(&item.data)?;
                 let (model, _) = chat::messages::visible(&self.state.db, self.viewer, id).await?;
                 let view = chat::messages::view(&self.state.db, &model).await?;
-                out.push_str(&message_html(
-                    view,
-                    self.viewer,
-                    &self.csrf,
-                    self.is_group(),
-                    Swap::OutOfBand,
-                )?);
+                out.push_str(
+                    &message_html(
+                        &self.state.db,
+                        view,
+                        self.viewer,
+                        &self.csrf,
+                        self.is_group(),
+                        Swap::OutOfBand,
+                    )
+                    .await?,
+                );
             }
             Kind::Read | Kind::Delivered if shown => {
                 if let Some(thread) = item.thread_id {

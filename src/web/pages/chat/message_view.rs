@@ -2,11 +2,12 @@
 //! partials that the page, htmx answers and the page stream all render.
 
 use askama::Template;
+use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
 use super::{QUICK_REACTIONS, list::ThreadItem};
 use crate::{
-    chat::{MessageView, views::DeliveryStatus},
+    chat::{self, MessageView, ParentQuote, views::DeliveryStatus},
     error::{AppError, Result},
     web::pages::stamp::Stamp,
 };
@@ -52,6 +53,8 @@ pub struct MessageItem {
     pub(super) quick: Vec<&'static str>,
     /// How the partial lands on the page.
     pub(super) swap: Swap,
+    /// The quote of the message this one replies to (see [`quote_parents`]).
+    pub(super) parent: Option<ParentQuote>,
 }
 
 impl MessageItem {
@@ -81,9 +84,26 @@ impl MessageItem {
             reactions,
             quick,
             swap: Swap::InPlace,
+            parent: None,
             message,
         }
     }
+}
+
+/// Fills in the quote of each reply's parent, whether or not the parent is on the page.
+pub(super) async fn quote_parents(
+    conn: &impl ConnectionTrait,
+    items: &mut [MessageItem],
+) -> Result<()> {
+    let ids: Vec<Uuid> = items.iter().filter_map(|m| m.message.reply_to_id).collect();
+    let quotes = chat::parent_quotes(conn, &ids).await?;
+    for m in items.iter_mut() {
+        m.parent = m
+            .message
+            .reply_to_id
+            .and_then(|id| quotes.get(&id).cloned());
+    }
+    Ok(())
 }
 
 /// The conversation's heading: name, members, and the other person's presence.
@@ -103,7 +123,8 @@ struct TicksPartial {
 }
 
 /// The HTML of one message for `viewer`, landing as `swap` says.
-pub(super) fn message_html(
+pub(super) async fn message_html(
+    conn: &impl ConnectionTrait,
     message: MessageView,
     viewer: Uuid,
     csrf: &str,
@@ -111,7 +132,9 @@ pub(super) fn message_html(
     swap: Swap,
 ) -> Result<String> {
     let thread_id = message.thread_id;
-    let mut m = MessageItem::new(message, viewer, Mode::Read);
+    let mut m = [MessageItem::new(message, viewer, Mode::Read)];
+    quote_parents(conn, &mut m).await?;
+    let [mut m] = m;
     m.swap = swap;
     MessagePartial {
         m,
