@@ -91,6 +91,13 @@ async fn members_come_online_first_a_page_at_a_time_and_only_to_members() {
         )
         .await;
     }
+    // Past the end, however far: an empty page, never a server error.
+    let far = ana
+        .get_json(&format!(
+            "/api/threads/{g}/members?offset=9223372036854775808"
+        ))
+        .await;
+    assert_eq!(far["members"], serde_json::json!([]));
 }
 
 #[tokio::test]

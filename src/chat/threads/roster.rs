@@ -51,7 +51,8 @@ pub async fn roster(
         [
             thread.into(),
             online_ids.clone().into(),
-            (offset as i64).into(),
+            // Far past any thread's size, however large it is asked for.
+            i64::try_from(offset).unwrap_or(i64::MAX).into(),
             (limit as i64 + 1).into(),
         ],
     ))
@@ -90,7 +91,7 @@ pub async fn roster(
             .collect(),
         total: counts.total,
         online: counts.online,
-        next_offset: more.then_some(offset + limit),
+        next_offset: more.then_some(offset.saturating_add(limit)),
     })
 }
 
