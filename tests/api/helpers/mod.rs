@@ -17,6 +17,7 @@ use uuid::Uuid;
 
 pub use html::{escaped, location, message_ids};
 pub use sse::{PATIENCE, Sse};
+pub use storage::upload_dir;
 pub use user::{Post, TestUser, id_str};
 
 pub const PASSWORD: &str = "correct horse battery";
@@ -63,11 +64,6 @@ pub fn test_config(db_name: &str, extra: &[(&str, &str)]) -> Config {
     }
     Config::from_lookup(|key| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()))
         .expect("test config is valid")
-}
-
-/// Where a test server's uploads go (removed with its database).
-pub fn upload_dir(db_name: &str) -> std::path::PathBuf {
-    std::env::temp_dir().join(db_name)
 }
 
 /// A fresh server with ana and bob, who share a direct conversation.

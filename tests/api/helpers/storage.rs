@@ -9,7 +9,12 @@ use object_store::{ObjectStore, aws::AmazonS3Builder};
 use tokio::sync::OnceCell;
 use uuid::Uuid;
 
-use super::{TestApp, spawn_app_with, upload_dir};
+use super::{TestApp, spawn_app_with};
+
+/// Where a test server's uploads go (removed with its database).
+pub fn upload_dir(db_name: &str) -> PathBuf {
+    std::env::temp_dir().join(db_name)
+}
 
 #[derive(Clone, Copy, Debug)]
 pub enum Backend {
