@@ -48,18 +48,17 @@ pub async fn upload(
     req: Request,
 ) -> Result<(StatusCode, Json<AttachmentView>)> {
     let mut multipart = parser(req, &state).await?;
-    let mut stored = None;
+    let mut stored: Option<crate::entities::attachments::Model> = None;
     while let Some(field) = multipart.next_field().await.map_err(broken)? {
         if field.name() != Some("file") || stored.is_some() {
             if let Some(row) = stored.take() {
-                state.discard_uploads(user.id(), vec![row]).await;
+                state.discard_uploads(user.id(), vec![row.id]).await;
             }
             return Err(AppError::validation("send exactly one field, named `file`"));
         }
-        stored = Some(receive(&state, user.id(), field).await?.id);
+        stored = Some(receive(&state, user.id(), field).await?);
     }
-    let id = stored.ok_or_else(|| AppError::validation("the `file` field is missing"))?;
-    let row = attachments::downloadable(&state.db, user.id(), id).await?;
+    let row = stored.ok_or_else(|| AppError::validation("the `file` field is missing"))?;
     Ok((StatusCode::CREATED, Json(AttachmentView::new(&row))))
 }
 
