@@ -97,7 +97,7 @@ impl Processor {
         } else {
             None
         };
-        let processed = match original {
+        let processed = match original.clone() {
             Some(bytes) => tokio::task::spawn_blocking(move || images::process(bytes)).await?,
             None => Err(anyhow::anyhow!("too large to process")),
         };
@@ -129,7 +129,7 @@ impl Processor {
             Err(err) => {
                 tracing::info!(%err, %id, "an upload that looked like an image is kept as a file");
                 // Still served without its metadata when its container can be read.
-                let stripped = match original_again(self, &row).await {
+                let stripped = match original {
                     Some(bytes) => tokio::task::spawn_blocking(move || images::strip_only(bytes))
                         .await?
                         .ok(),
@@ -185,14 +185,6 @@ impl Processor {
             Err(err) => tracing::warn!(%err, "looking for unprocessed images failed"),
         }
     }
-}
-
-/// The upload's bytes once more (a failed decode consumed them), if small enough.
-async fn original_again(processor: &Processor, row: &attachments::Model) -> Option<bytes::Bytes> {
-    if row.size > MAX_IMAGE_BYTES {
-        return None;
-    }
-    processor.files.read(&row.storage_key).await.ok()
 }
 
 fn sha256(bytes: &[u8]) -> String {
