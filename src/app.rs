@@ -23,7 +23,7 @@ use crate::{
     db,
     realtime::Realtime,
     web,
-    web::AppState,
+    web::{AppState, AppStateParts},
 };
 
 pub struct Application {
@@ -51,7 +51,7 @@ impl Application {
         let writer = Writer::start(db.clone(), config.message_writers, shutdown.clone());
         let files = Files::from_config(&config)?;
         let attachments = Processor::new(db.clone(), files, realtime.clone());
-        let state = AppState {
+        let state = AppState::new(AppStateParts {
             attachments,
             db,
             tokens: realtime.tokens(),
@@ -61,7 +61,7 @@ impl Application {
             config: Arc::new(config),
             shutdown,
             metrics,
-        };
+        });
         let router = web::router(state.clone());
         Ok(Self {
             listener,
@@ -157,6 +157,11 @@ impl Application {
 
 /// Periodic chores that live as long as the server: expired sessions, idle rate-limit keys.
 fn spawn_housekeeping(state: &AppState) {
+    web::ops::spawn_metrics_upkeep(
+        state.metrics.clone(),
+        web::ops::METRICS_UPKEEP_EVERY,
+        state.shutdown.clone(),
+    );
     state
         .attachments
         .spawn_sweeper(state.config.unattached_upload_ttl, state.shutdown.clone());

@@ -12,8 +12,7 @@ use std::sync::{
 
 use axum::{
     body::Body,
-    extract::{Request, State},
-    middleware::Next,
+    extract::Request,
     response::{IntoResponse, Response},
 };
 use futures_util::StreamExt;
@@ -27,7 +26,15 @@ struct TimedOut;
 /// The slowest average rate an upload may keep once `BODY_READ_TIMEOUT_SECS` has passed.
 pub const UPLOAD_MIN_BYTES_PER_SEC: u64 = 16 * 1024;
 
-pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn limit(
+    state: &AppState,
+    req: Request,
+    next: impl AsyncFnOnce(Request) -> Response,
+) -> Response {
+    // Nothing to wait for (a GET, most of them): no deadline to keep.
+    if axum::body::HttpBody::is_end_stream(req.body()) {
+        return next(req).await;
+    }
     let timeout = state.config.body_read_timeout;
     let start = tokio::time::Instant::now();
     let mut deadline = start + timeout;
@@ -62,9 +69,7 @@ pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> R
             }
         }
     };
-    let response = next
-        .run(Request::from_parts(parts, Body::from_stream(timed)))
-        .await;
+    let response = next(Request::from_parts(parts, Body::from_stream(timed))).await;
     if fired.load(Ordering::Relaxed) && !response.status().is_success() {
         return AppError::RequestTimeout.into_response();
     }

@@ -4,9 +4,8 @@
 
 use askama::Template;
 use axum::{
-    extract::{Request, State},
+    extract::Request,
     http::{HeaderValue, StatusCode, header},
-    middleware::Next,
     response::{Html, IntoResponse, Redirect, Response},
 };
 use serde::Serialize;
@@ -50,7 +49,11 @@ enum Audience {
     Page,
 }
 
-pub async fn render(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn render(
+    state: &AppState,
+    req: Request,
+    next: impl AsyncFnOnce(Request) -> Response,
+) -> Response {
     let path = req.uri().path();
     // `/metrics` is read by Prometheus, not a browser: its refusal is JSON too.
     let audience = if path == "/api" || path.starts_with("/api/") || path == "/metrics" {
@@ -65,7 +68,7 @@ pub async fn render(State(state): State<AppState>, req: Request, next: Next) -> 
         .path_and_query()
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| "/".into());
-    let mut response = next.run(req).await;
+    let mut response = next(req).await;
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return response;

@@ -17,7 +17,7 @@ mod router;
 mod security;
 mod state;
 
-pub use state::AppState;
+pub use state::{AppState, Parts as AppStateParts};
 
 use axum::{Router, extract::DefaultBodyLimit, middleware};
 use tower_http::{
@@ -43,27 +43,13 @@ pub fn router(state: AppState) -> Router {
             time::Duration::try_from(state.config.session_idle).unwrap_or(time::Duration::days(14)),
         ));
 
+    // Two middleware functions rather than one per concern: each `from_fn` layer costs
+    // every request a clone of the stack inside it and two allocations.
     router::routes()
-        .layer(middleware::from_fn_with_state(state.clone(), ring_after))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            security::csrf,
-        ))
+        .layer(middleware::from_fn_with_state(state.clone(), guard))
         .layer(sessions)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            body_timeout::limit,
-        ))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            errors::render,
-        ))
-        .layer(middleware::from_fn(ops::track))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            security::headers,
-        ))
+        .layer(middleware::from_fn_with_state(state.clone(), frame))
         // No failure hook: `errors::render` logs each server error, once, in this span.
         .layer(
             TraceLayer::new_for_http()
@@ -77,6 +63,41 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Around each request, outermost first: security headers on the response
+/// ([`security::headers`]), its metrics and access line ([`ops::track`]), errors rendered
+/// for their audience ([`errors::render`]), and a deadline for its body
+/// ([`body_timeout::limit`]).
+async fn frame(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    security::headers(&state, req, async |req| {
+        ops::track(req, async |req| {
+            errors::render(&state, req, async |req| {
+                body_timeout::limit(&state, req, async |req| next.run(req).await).await
+            })
+            .await
+        })
+        .await
+    })
+    .await
+}
+
+/// Inside the session layer: the CSRF checks ([`security::csrf`]), then the doorbell
+/// ([`ring_after`]).
+async fn guard(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    session: tower_sessions::Session,
+    req: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    security::csrf(&state, session, req, async |req| {
+        ring_after(&state, req, next).await
+    })
+    .await
+}
+
 /// Put in a response's extensions by a safe (`GET`) request that wrote events anyway (a
 /// conversation page marks it read), so [`ring_after`] rings for it.
 #[derive(Clone, Copy, Debug)]
@@ -88,7 +109,7 @@ pub struct WroteEvents;
 /// probes write nothing, so they ring nothing (a ring missed costs at most the tailer's
 /// `EVENT_POLL_MS`).
 async fn ring_after(
-    axum::extract::State(state): axum::extract::State<AppState>,
+    state: &AppState,
     req: axum::extract::Request,
     next: middleware::Next,
 ) -> axum::response::Response {

@@ -3,9 +3,8 @@
 
 use axum::{
     body::{Body, to_bytes},
-    extract::{Request, State},
+    extract::Request,
     http::{HeaderMap, HeaderValue, Method, header},
-    middleware::Next,
     response::{IntoResponse, Response},
 };
 use tower_sessions::Session;
@@ -17,8 +16,12 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
     img-src 'self' data: blob:; connect-src 'self'; font-src 'self'; object-src 'none'; \
     base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
-pub async fn headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let mut response = next.run(req).await;
+pub async fn headers(
+    state: &AppState,
+    req: Request,
+    next: impl AsyncFnOnce(Request) -> Response,
+) -> Response {
+    let mut response = next(req).await;
     // An event stream is not a document: these headers would only sit in the memory of
     // every open stream (hyper keeps the last response's header map per connection).
     if is_event_stream(response.headers()) {
@@ -59,20 +62,20 @@ fn is_safe(method: &Method) -> bool {
 /// whose `Sec-Fetch-Site` says cross-site), and any unsafe page request (outside `/api`)
 /// without the session's CSRF token in the `x-csrf-token` header or `csrf_token` field.
 pub async fn csrf(
-    State(state): State<AppState>,
+    state: &AppState,
     session: Session,
     mut req: Request,
-    next: Next,
+    next: impl AsyncFnOnce(Request) -> Response,
 ) -> Response {
     if is_safe(req.method()) {
         // A visitor without a token cookie may be shown a form: prepare a token for it,
         // set as a cookie if a form used it (see `csrf::anonymous_token`).
         if csrf::from_cookie(req.headers()).is_some() {
-            return next.run(req).await;
+            return next(req).await;
         }
         let prepared = csrf::Prepared::new();
         req.extensions_mut().insert(prepared.clone());
-        let mut response = next.run(req).await;
+        let mut response = next(req).await;
         if prepared.used.load(std::sync::atomic::Ordering::Relaxed)
             && let Ok(value) =
                 HeaderValue::from_str(&prepared.cookie(state.config.secure_cookies()))
@@ -86,7 +89,7 @@ pub async fn csrf(
     }
     let path = req.uri().path();
     if path == "/api" || path.starts_with("/api/") {
-        return next.run(req).await;
+        return next(req).await;
     }
     let (parts, body) = req.into_parts();
     let header_token = parts
@@ -111,13 +114,13 @@ pub async fn csrf(
         None if super::multipart::is_multipart(&parts.headers)
             && super::multipart::accepts_multipart(parts.uri.path()) =>
         {
-            return next.run(Request::from_parts(parts, body)).await;
+            return next(Request::from_parts(parts, body)).await;
         }
         None => (None, body),
     };
     match presented {
         Some(token) => match csrf::verify(&session, &parts.headers, &token).await {
-            Ok(true) => next.run(Request::from_parts(parts, body)).await,
+            Ok(true) => next(Request::from_parts(parts, body)).await,
             Ok(false) => refused(),
             Err(e) => e.into_response(),
         },

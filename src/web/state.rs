@@ -13,9 +13,40 @@ use crate::{
     realtime::Realtime,
 };
 
-/// Everything a request handler may need; cheap to clone.
-#[derive(Clone, axum::extract::FromRef)]
-pub struct AppState {
+/// Everything a request handler may need. Cloning it is one reference count: every
+/// middleware layer and handler of every request takes a clone, so it must stay that cheap
+/// however many parts it holds.
+#[derive(Clone)]
+pub struct AppState(Arc<Parts>);
+
+impl AppState {
+    pub fn new(parts: Parts) -> Self {
+        Self(Arc::new(parts))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Parts;
+
+    fn deref(&self) -> &Parts {
+        &self.0
+    }
+}
+
+impl axum::extract::FromRef<AppState> for DatabaseConnection {
+    fn from_ref(state: &AppState) -> Self {
+        state.db.clone()
+    }
+}
+
+impl axum::extract::FromRef<AppState> for Arc<TokenCache> {
+    fn from_ref(state: &AppState) -> Self {
+        state.tokens.clone()
+    }
+}
+
+/// What [`AppState`] holds.
+pub struct Parts {
     pub db: DatabaseConnection,
     pub config: Arc<Config>,
     pub limiters: Arc<Limiters>,
@@ -32,7 +63,7 @@ pub struct AppState {
     pub attachments: Processor,
 }
 
-impl AppState {
+impl Parts {
     /// Deletes a message (see `chat::messages::delete`) and removes its files from storage.
     pub async fn delete_message(
         &self,
