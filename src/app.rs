@@ -155,7 +155,8 @@ impl Application {
     }
 }
 
-/// Periodic chores that live as long as the server: expired sessions, idle rate-limit keys.
+/// Periodic chores that live as long as the server: metrics upkeep, the sweep of unsent
+/// uploads, expired sessions, idle rate-limit keys.
 fn spawn_housekeeping(state: &AppState) {
     web::ops::spawn_metrics_upkeep(
         state.metrics.clone(),

@@ -69,8 +69,9 @@ fn recorder() -> PrometheusRecorder {
 pub const METRICS_UPKEEP_EVERY: Duration = Duration::from_secs(5);
 
 /// Folds the histogram samples recorded since the last time into their buckets, every
-/// `every` until `stop`. The recorder keeps each sample until then (8 bytes each, two
-/// per request): without this, a server nobody scrapes grows by that for ever.
+/// `every` until `stop`. The recorder keeps each sample until then (8 bytes each: two
+/// per request and one per message delivered to a recipient's stream): without this, a
+/// server nobody scrapes grows by that for ever.
 pub fn spawn_metrics_upkeep(
     handle: PrometheusHandle,
     every: Duration,
