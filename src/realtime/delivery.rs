@@ -1,6 +1,11 @@
 //! What travels from the tailer to a stream: one [`Delivery`] per event, its SSE frame
 //! encoded once and shared by every recipient (`Arc`), plus what a stream needs to know
 //! about it without parsing the payload again.
+//!
+//! A delivery that differs per recipient only in its last fields (a member's own summary
+//! of a thread) shares the start of its frame with the others ([`Delivery::opening`],
+//! [`Delivery::continued`]): a big group's update is not the same kilobytes copied once
+//! per member.
 
 use std::sync::{Arc, LazyLock};
 
@@ -29,10 +34,36 @@ pub struct Delivery {
     pub message: Option<MessageMeta>,
     /// When the change was written, for the send-to-deliver latency.
     pub written_at: Option<OffsetDateTime>,
-    /// The whole SSE frame of the JSON stream.
+    /// The whole SSE frame of the JSON stream, or its start when `rest` is not empty.
     pub frame: Bytes,
-    /// The payload's JSON text (a slice of `frame`).
+    /// The end of a frame whose start is shared with other recipients; usually empty.
+    pub rest: Bytes,
+    /// The payload's JSON text (a slice of `frame`); empty when the frame is in two parts.
     pub data: Bytes,
+}
+
+/// What a stream writes for one event: one piece, or a shared start and its own end.
+pub struct Frame {
+    pub start: Bytes,
+    pub rest: Bytes,
+}
+
+impl IntoIterator for Frame {
+    type Item = Bytes;
+    type IntoIter = std::iter::Chain<std::iter::Once<Bytes>, std::option::IntoIter<Bytes>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        std::iter::once(self.start).chain((!self.rest.is_empty()).then_some(self.rest))
+    }
+}
+
+impl From<Bytes> for Frame {
+    fn from(start: Bytes) -> Self {
+        Self {
+            start,
+            rest: Bytes::new(),
+        }
+    }
 }
 
 pub type Item = Arc<Delivery>;
@@ -47,6 +78,7 @@ pub static HEARTBEAT: LazyLock<Item> = LazyLock::new(|| {
         message: None,
         written_at: None,
         frame: Bytes::from_static(b":\n\n"),
+        rest: Bytes::new(),
         data: Bytes::new(),
     })
 });
@@ -86,6 +118,49 @@ impl Delivery {
             written_at: None,
             data: frame.slice(start..end),
             frame,
+            rest: Bytes::new(),
+        }
+    }
+
+    /// The start of frames of `kind` (without an `id:`) whose JSON starts with
+    /// `json_start`, to share between the deliveries [`Self::continued`] builds from it.
+    pub fn opening(kind: Kind, json_start: &str) -> Bytes {
+        let mut start = BytesMut::with_capacity(json_start.len() + 32);
+        start.put_slice(b"event: ");
+        start.put_slice(kind.as_str().as_bytes());
+        start.put_slice(b"\ndata: ");
+        for chunk in json_start.split(['\n', '\r']) {
+            start.put_slice(chunk.as_bytes());
+        }
+        start.freeze()
+    }
+
+    /// A delivery whose frame is `opening` (shared, from [`Self::opening`] with the same
+    /// `kind`) followed by the end of its JSON, `json_end`.
+    pub fn continued(opening: &Bytes, kind: Kind, thread_id: Option<Uuid>, json_end: &str) -> Self {
+        let mut rest = BytesMut::with_capacity(json_end.len() + 2);
+        for chunk in json_end.split(['\n', '\r']) {
+            rest.put_slice(chunk.as_bytes());
+        }
+        rest.put_slice(b"\n\n");
+        Self {
+            position: None,
+            kind,
+            thread_id,
+            subject: None,
+            message: None,
+            written_at: None,
+            frame: opening.clone(),
+            rest: rest.freeze(),
+            data: Bytes::new(),
+        }
+    }
+
+    /// The frame as the JSON stream writes it.
+    pub fn wire(&self) -> Frame {
+        Frame {
+            start: self.frame.clone(),
+            rest: self.rest.clone(),
         }
     }
 
@@ -127,5 +202,15 @@ mod tests {
         assert_eq!(&d.data[..], b"{\"a\":\"x\"}");
         let ephemeral = Delivery::new(None, Kind::Typing, None, "{}\r\n{}");
         assert_eq!(&ephemeral.frame[..], b"event: typing\ndata: {}{}\n\n");
+    }
+
+    #[test]
+    fn a_continued_frame_is_the_shared_opening_and_its_own_end() {
+        let opening = Delivery::opening(Kind::ThreadUpdated, "{\"a\":\n1");
+        let d = Delivery::continued(&opening, Kind::ThreadUpdated, None, ",\"b\":2}");
+        let whole = Delivery::new(None, Kind::ThreadUpdated, None, "{\"a\":1,\"b\":2}");
+        assert_eq!([&d.frame[..], &d.rest[..]].concat(), &whole.frame[..]);
+        // The opening's bytes are shared, not copied.
+        assert_eq!(d.frame.as_ptr(), opening.as_ptr());
     }
 }

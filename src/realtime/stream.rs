@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::{
     Inner, Realtime,
-    delivery::{Delivery, HELLO, Item},
+    delivery::{Delivery, Frame, HELLO, Item},
     route::{Route, route},
     summaries::summary,
     tailer::thread_updated,
@@ -30,7 +30,7 @@ const REPLAY_BATCH: u64 = 500;
 
 /// How a stream turns an event into bytes for its client (`None`: nothing to send).
 pub trait Render: Send + 'static {
-    fn render(&mut self, item: &Delivery) -> impl Future<Output = Option<Bytes>> + Send;
+    fn render(&mut self, item: &Delivery) -> impl Future<Output = Option<Frame>> + Send;
 
     /// What an open stream starts with: the `retry:` hint.
     fn hello(&self) -> Bytes {
@@ -42,8 +42,8 @@ pub trait Render: Send + 'static {
 pub struct JsonFrames;
 
 impl Render for JsonFrames {
-    async fn render(&mut self, item: &Delivery) -> Option<Bytes> {
-        Some(item.frame.clone())
+    async fn render(&mut self, item: &Delivery) -> Option<Frame> {
+        Some(item.wire())
     }
 }
 
@@ -119,7 +119,7 @@ impl Subscription {
                 Start::Live(p) => p,
                 Start::Reset(p) => {
                     let reset = Delivery::new(Some(p), Kind::Reset, None, "{}");
-                    if let Some(bytes) = render.render(&reset).await {
+                    for bytes in render.render(&reset).await.into_iter().flatten() {
                         yield Ok(bytes);
                     }
                     p
@@ -135,8 +135,10 @@ impl Subscription {
                             return;
                         };
                         for item in &batch.items {
-                            if let Some(bytes) = render.render(item).await {
-                                yield Ok(bytes);
+                            if let Some(frame) = render.render(item).await {
+                                for bytes in frame {
+                                    yield Ok(bytes);
+                                }
                                 rt.delivered(user, item);
                             }
                         }
@@ -159,8 +161,10 @@ impl Subscription {
                     }
                     last = p;
                 }
-                if let Some(bytes) = render.render(&item).await {
-                    yield Ok(bytes);
+                if let Some(frame) = render.render(&item).await {
+                    for bytes in frame {
+                        yield Ok(bytes);
+                    }
                     rt.delivered(user, &item);
                 }
             }

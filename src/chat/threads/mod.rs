@@ -14,7 +14,7 @@ pub use direct::direct;
 pub use groups::{add_members, create_group, remove_member, rename};
 pub use membership::{Membership, active_member_ids, announce, leave, membership, set_archived};
 pub use open::{sign_up, sign_up_invited};
-pub use query::{Filter, list, view, views_for, views_upto};
+pub use query::{Filter, list, own_views, view, views_for, views_upto};
 pub use roster::{MAX_PAGE as MAX_ROSTER_PAGE, Roster, member_ids, roster};
 
 /// Most members a group may have.

@@ -48,13 +48,21 @@ pub enum Filter {
     One(Uuid),
 }
 
+/// Which views list the thread's participants.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Listing {
+    Every,
+    /// Only the first view of each thread: the others leave `participants` empty.
+    First,
+}
+
 /// The viewer's threads as they see them, newest activity first.
 pub async fn list(
     conn: &impl ConnectionTrait,
     viewer: Uuid,
     filter: Filter,
 ) -> Result<Vec<ThreadView>> {
-    Ok(query(conn, &[viewer], filter, None)
+    Ok(query(conn, &[viewer], filter, None, Listing::Every)
         .await?
         .into_iter()
         .map(|(_, view)| view)
@@ -67,7 +75,7 @@ pub async fn views_for(
     thread: Uuid,
     viewers: &[Uuid],
 ) -> Result<Vec<(Uuid, ThreadView)>> {
-    query(conn, viewers, Filter::One(thread), None).await
+    query(conn, viewers, Filter::One(thread), None, Listing::Every).await
 }
 
 /// Like [`views_for`], but as if the thread's messages ended at `upto_seq`: its last
@@ -79,7 +87,26 @@ pub async fn views_upto(
     viewers: &[Uuid],
     upto_seq: i64,
 ) -> Result<Vec<(Uuid, ThreadView)>> {
-    query(conn, viewers, Filter::One(thread), Some(upto_seq)).await
+    query(
+        conn,
+        viewers,
+        Filter::One(thread),
+        Some(upto_seq),
+        Listing::Every,
+    )
+    .await
+}
+
+/// Like [`views_for`] (or [`views_upto`], with `upto_seq`), for a caller that keeps each
+/// viewer's own fields and the shared ones once: only the first view lists the
+/// participants. A big group's participants are not built again for every member.
+pub async fn own_views(
+    conn: &impl ConnectionTrait,
+    thread: Uuid,
+    viewers: &[Uuid],
+    upto_seq: Option<i64>,
+) -> Result<Vec<(Uuid, ThreadView)>> {
+    query(conn, viewers, Filter::One(thread), upto_seq, Listing::First).await
 }
 
 /// The threads of `viewers` as each of them sees them, newest activity first.
@@ -88,6 +115,7 @@ async fn query(
     viewers: &[Uuid],
     filter: Filter,
     upto_seq: Option<i64>,
+    listing: Listing,
 ) -> Result<Vec<(Uuid, ThreadView)>> {
     if viewers.is_empty() {
         return Ok(Vec::new());
@@ -149,9 +177,12 @@ async fn query(
             }
         }
     }
+    let mut previous = None;
     Ok(rows
         .into_iter()
         .map(|row| {
+            let listed = listing == Listing::Every || previous != Some(row.id);
+            previous = Some(row.id);
             let viewer = row.viewer;
             let people = members.get(&row.id).map(Vec::as_slice).unwrap_or_default();
             let peer = (row.kind == ThreadKind::Direct)
@@ -165,7 +196,11 @@ async fn query(
                 id: row.id,
                 kind: row.kind,
                 name,
-                participants: people.iter().map(UserView::new).collect(),
+                participants: if listed {
+                    people.iter().map(UserView::new).collect()
+                } else {
+                    Vec::new()
+                },
                 member_count: row.member_count,
                 last_message: match (row.last_id, row.last_author_id, row.last_created_at) {
                     (Some(id), Some(user_id), Some(created_at)) => Some(LastMessage {

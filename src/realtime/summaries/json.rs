@@ -30,9 +30,11 @@ pub(super) fn common_json(shared: &ThreadView) -> Result<String> {
     Ok(json)
 }
 
-/// The whole view for one member: the common part and their own fields.
-pub(super) fn personal_json(common: &str, p: &Personal) -> Result<String> {
-    let own = serde_json::to_string(p).map_err(|e| anyhow::anyhow!(e))?;
-    // `common` always holds the id, so a comma joins the two field lists.
-    Ok(format!("{common},{}", &own[1..]))
+/// The end of one member's view, after [`common_json`]: their own fields and the
+/// closing brace.
+pub(super) fn personal_json(p: &Personal) -> Result<String> {
+    let mut own = serde_json::to_string(p).map_err(|e| anyhow::anyhow!(e))?;
+    // The common part always holds the id, so a comma joins the two field lists.
+    own.replace_range(..1, ",");
+    Ok(own)
 }

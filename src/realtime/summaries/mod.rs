@@ -264,10 +264,11 @@ impl Summaries {
                 .collect();
             (load, s.upto_seq)
         };
-        let loaded = match (load.is_empty(), upto) {
-            (true, _) => Vec::new(),
-            (false, Some(upto)) => threads::views_upto(&rt.db, thread, &load, upto).await?,
-            (false, None) => threads::views_for(&rt.db, thread, &load).await?,
+        // Only the first view lists the participants: it is the one kept as the shared part.
+        let loaded = if load.is_empty() {
+            Vec::new()
+        } else {
+            threads::own_views(&rt.db, thread, &load, upto).await?
         };
         let mut out = Vec::new();
         let shared = {
@@ -299,11 +300,17 @@ impl Summaries {
         let Some(shared) = shared else {
             return Ok(());
         };
-        // The shared part is encoded once; each member's own fields are appended to it.
-        let common = common_json(&shared)?;
+        // The shared part is encoded once and its bytes shared by every member's frame;
+        // each member's own fields end it.
+        let opening = Delivery::opening(Kind::ThreadUpdated, &common_json(&shared)?);
         for (user, p) in out {
-            let json = personal_json(&common, &p)?;
-            let item = Delivery::new(None, Kind::ThreadUpdated, Some(thread), &json).shared();
+            let item = Delivery::continued(
+                &opening,
+                Kind::ThreadUpdated,
+                Some(thread),
+                &personal_json(&p)?,
+            )
+            .shared();
             rt.settle(rt.registry.deliver_to_user(user, &item));
         }
         Ok(())

@@ -65,7 +65,7 @@ fn a_members_json_is_their_whole_view() {
         role: ThreadRole::Admin,
         peer_id: Some(Uuid::now_v7()),
     };
-    let json = personal_json(&common_json(&view).unwrap(), &Personal::of(&view)).unwrap();
+    let json = common_json(&view).unwrap() + &personal_json(&Personal::of(&view)).unwrap();
     let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(parsed, serde_json::to_value(&view).unwrap());
 }

@@ -31,7 +31,7 @@ use crate::{
     error::{AppError, Result},
     eventlog::{Kind, Position},
     realtime::{
-        delivery::{Delivery, HELLO},
+        delivery::{Delivery, Frame, HELLO},
         stream::{Render, Subscription},
     },
     web::AppState,
@@ -139,11 +139,11 @@ impl Render for PageRender {
         Bytes::from([HELLO, b"event: ready\ndata:\n\n"].concat())
     }
 
-    async fn render(&mut self, item: &Delivery) -> Option<Bytes> {
+    async fn render(&mut self, item: &Delivery) -> Option<Frame> {
         match item.kind {
-            Kind::Heartbeat | Kind::Presence | Kind::Reset => return Some(item.frame.clone()),
+            Kind::Heartbeat | Kind::Presence | Kind::Reset => return Some(item.wire()),
             Kind::Typing if self.list || self.all_typing || self.shows(item.thread_id) => {
-                return Some(item.frame.clone());
+                return Some(item.wire());
             }
             Kind::Typing => return None,
             // A summary of message events this page already rendered itself (its list
@@ -159,8 +159,8 @@ impl Render for PageRender {
             }
         };
         match (html.is_empty(), item.position) {
-            (false, position) => Some(frame(position, &html)),
-            (true, Some(position)) => Some(moved(position)),
+            (false, position) => Some(frame(position, &html).into()),
+            (true, Some(position)) => Some(moved(position).into()),
             (true, None) => None,
         }
     }
