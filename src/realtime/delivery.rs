@@ -98,14 +98,9 @@ impl Delivery {
             frame.put_slice(p.to_string().as_bytes());
             frame.put_u8(b'\n');
         }
-        frame.put_slice(b"event: ");
-        frame.put_slice(kind.as_str().as_bytes());
-        frame.put_slice(b"\ndata: ");
+        put_event(&mut frame, kind);
         let start = frame.len();
-        // One line per SSE `data:` field: never let a stray newline split the frame.
-        for chunk in json.split(['\n', '\r']) {
-            frame.put_slice(chunk.as_bytes());
-        }
+        put_one_line(&mut frame, json);
         let end = frame.len();
         frame.put_slice(b"\n\n");
         let frame = frame.freeze();
@@ -126,12 +121,8 @@ impl Delivery {
     /// `json_start`, to share between the deliveries [`Self::continued`] builds from it.
     pub fn opening(kind: Kind, json_start: &str) -> Bytes {
         let mut start = BytesMut::with_capacity(json_start.len() + 32);
-        start.put_slice(b"event: ");
-        start.put_slice(kind.as_str().as_bytes());
-        start.put_slice(b"\ndata: ");
-        for chunk in json_start.split(['\n', '\r']) {
-            start.put_slice(chunk.as_bytes());
-        }
+        put_event(&mut start, kind);
+        put_one_line(&mut start, json_start);
         start.freeze()
     }
 
@@ -139,9 +130,7 @@ impl Delivery {
     /// `kind`) followed by the end of its JSON, `json_end`.
     pub fn continued(opening: &Bytes, kind: Kind, thread_id: Option<Uuid>, json_end: &str) -> Self {
         let mut rest = BytesMut::with_capacity(json_end.len() + 2);
-        for chunk in json_end.split(['\n', '\r']) {
-            rest.put_slice(chunk.as_bytes());
-        }
+        put_one_line(&mut rest, json_end);
         rest.put_slice(b"\n\n");
         Self {
             position: None,
@@ -176,6 +165,20 @@ impl Delivery {
 
     pub fn shared(self) -> Item {
         Arc::new(self)
+    }
+}
+
+/// A frame's `event:` field and the start of its `data:` field.
+fn put_event(frame: &mut BytesMut, kind: Kind) {
+    frame.put_slice(b"event: ");
+    frame.put_slice(kind.as_str().as_bytes());
+    frame.put_slice(b"\ndata: ");
+}
+
+/// `json` as part of one `data:` line: never let a stray newline split the frame.
+fn put_one_line(frame: &mut BytesMut, json: &str) {
+    for chunk in json.split(['\n', '\r']) {
+        frame.put_slice(chunk.as_bytes());
     }
 }
 

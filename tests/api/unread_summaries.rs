@@ -33,6 +33,14 @@ async fn every_member_sees_their_unread_count_and_the_last_message_after_each_ch
     assert_eq!(bobs["memberCount"], 3);
     let anas = summary_saying(&mut ana_stream, &team, "three").await;
     assert_eq!(anas["unreadCount"], 0, "her own messages are read: {anas}");
+    // The participants are in every member's summary, not only in the first one loaded.
+    for summary in [&bobs, &anas] {
+        assert_eq!(
+            summary["participants"].as_array().map(Vec::len),
+            Some(3),
+            "{summary}"
+        );
+    }
 
     // Bob reads; the next message counts from there, not from before his read.
     bob.mark_read(&team).await;
