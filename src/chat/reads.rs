@@ -76,8 +76,8 @@ pub async fn mark_read(
 }
 
 /// Threads up to this size get one `delivered` event per member; larger ones get one
-/// event when the point delivered to everyone moves (members × messages events would
-/// swamp a big group).
+/// event when the point delivered to everyone moves, sent to the authors of the messages
+/// it newly covers (members × messages events would swamp a big group).
 pub const PER_MEMBER_RECEIPTS_UP_TO: i32 = 32;
 
 /// Records that messages up to `seq` reached the member (fetched or streamed).
@@ -93,18 +93,35 @@ pub async fn mark_delivered(
 /// Moves delivered pointers forward (`threads[i]`, `users[i]`, `seqs[i]`) and writes the
 /// `delivered` events that follow: `{threadId, userId, messageId}` per member in small
 /// threads, `{threadId, userId: null, messageId}` ("delivered to everyone up to here") in
-/// larger ones. Returns whether any event was written. Run it in a transaction.
+/// larger ones, for the authors it concerns. Returns whether any event was written.
 pub async fn record_deliveries(
     conn: &impl ConnectionTrait,
     threads: &[Uuid],
     users: &[Uuid],
     seqs: &[i64],
 ) -> Result<bool> {
-    #[derive(FromQueryResult)]
-    struct Count {
-        n: i64,
-    }
-    let per_member = Count::find_by_statement(stmt(
+    let per_member = move_delivered(conn, threads, users, seqs).await?;
+    let mut touched = threads.to_vec();
+    touched.sort_unstable();
+    touched.dedup();
+    let everyone = move_delivered_to_everyone(conn, &touched).await?;
+    Ok(per_member || everyone)
+}
+
+#[derive(FromQueryResult)]
+struct Count {
+    n: i64,
+}
+
+/// The per-member half of [`record_deliveries`]: moves the pointers and writes the
+/// per-member events of small threads. Returns whether any event was written.
+pub async fn move_delivered(
+    conn: &impl ConnectionTrait,
+    threads: &[Uuid],
+    users: &[Uuid],
+    seqs: &[i64],
+) -> Result<bool> {
+    let n = Count::find_by_statement(stmt(
         &format!(
             "WITH input AS (
            SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[]) AS i(thread_id, user_id, seq)),
@@ -135,34 +152,53 @@ pub async fn record_deliveries(
     .one(conn)
     .await?
     .map_or(0, |c| c.n);
-    let mut large: Vec<Uuid> = threads.to_vec();
-    large.sort();
-    large.dedup();
-    let everyone = Count::find_by_statement(stmt(
+    Ok(n > 0)
+}
+
+/// The group half of [`record_deliveries`]: for the large ones among `threads`, moves the
+/// point delivered to every member (read from the members' pointers) and tells it to the
+/// members whose messages it newly covers, one event each, addressed to them alone: no
+/// one else has a tick that changes (a 10,000-member group would otherwise get 10,000
+/// frames a second, and every open page would look up its own messages for nothing).
+/// One pass over each group's members, so call it once per batch of pointers, not once
+/// per piece. Returns whether any event was written.
+pub async fn move_delivered_to_everyone(
+    conn: &impl ConnectionTrait,
+    threads: &[Uuid],
+) -> Result<bool> {
+    // `before` is read before the row is locked: if another instance moved the point in
+    // between, a few authors hear again about messages they already knew were delivered.
+    let n = Count::find_by_statement(stmt(
         &format!(
             "WITH reached AS (
-           SELECT t.id, (SELECT min(GREATEST(p.delivered_seq, p.read_seq)) FROM thread_participants p
-                         WHERE p.thread_id = t.id AND p.left_at IS NULL) AS upto
+           SELECT t.id, t.delivered_upto AS before,
+                  (SELECT min(GREATEST(p.delivered_seq, p.read_seq)) FROM thread_participants p
+                   WHERE p.thread_id = t.id AND p.left_at IS NULL) AS upto
            FROM threads t WHERE t.id = ANY($1) AND t.member_count > $2),
          moved AS (
            UPDATE threads t SET delivered_upto = r.upto FROM reached r
            WHERE t.id = r.id AND r.upto > t.delivered_upto
-           RETURNING t.id, t.delivered_upto),
+           RETURNING t.id, t.delivered_upto, r.before),
          written AS ({} RETURNING 1)
          SELECT count(*) AS n FROM written",
             eventlog::insert_sql(
                 Kind::Delivered,
-                "SELECT m.id AS thread_id, NULL::uuid AS user_id,
+                "SELECT m.id AS thread_id, a.author_id AS user_id,
                    json_build_object('threadId', m.id, 'userId', NULL, 'messageId', msg.id)
                      AS payload
                  FROM moved m
-                 JOIN messages msg ON msg.thread_id = m.id AND msg.seq = m.delivered_upto"
+                 JOIN messages msg ON msg.thread_id = m.id AND msg.seq = m.delivered_upto
+                 CROSS JOIN LATERAL (
+                   SELECT DISTINCT w.author_id FROM messages w
+                   JOIN thread_participants p ON p.thread_id = w.thread_id
+                     AND p.user_id = w.author_id AND p.left_at IS NULL
+                   WHERE w.thread_id = m.id AND w.seq > m.before AND w.seq <= m.delivered_upto) a"
             )
         ),
-        [large.into(), PER_MEMBER_RECEIPTS_UP_TO.into()],
+        [threads.to_vec().into(), PER_MEMBER_RECEIPTS_UP_TO.into()],
     ))
     .one(conn)
     .await?
     .map_or(0, |c| c.n);
-    Ok(per_member + everyone > 0)
+    Ok(n > 0)
 }

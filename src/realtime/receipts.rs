@@ -1,11 +1,15 @@
 //! Delivery receipts: a message is delivered to a recipient once it reached one of their
 //! streams. Streams report what they sent; reports are folded per (thread, user) and
-//! written together every [`FLUSH_EVERY`], in one statement, with their `delivered`
-//! events.
+//! written together every [`FLUSH_EVERY`] with their `delivered` events: the members'
+//! pointers in short pieces, then each touched group's delivered-to-everyone point once.
 //!
 //! Which events a receipt produces is [`reads::record_deliveries`]'s business.
 
-use std::{collections::HashMap, sync::Mutex, time::Duration};
+use std::{
+    collections::{BTreeSet, HashMap},
+    sync::Mutex,
+    time::Duration,
+};
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use uuid::Uuid;
@@ -20,6 +24,9 @@ const CHUNK: usize = 200;
 #[derive(Default)]
 pub struct Receipts {
     pending: Mutex<HashMap<(Uuid, Uuid), i64>>,
+    /// Threads whose members' pointers moved but whose delivered-to-everyone point could
+    /// not be moved yet.
+    unsettled: Mutex<BTreeSet<Uuid>>,
 }
 
 impl Receipts {
@@ -35,28 +42,23 @@ impl Receipts {
     pub async fn flush(&self, db: &DatabaseConnection) -> Result<bool> {
         let batch = std::mem::take(&mut *self.pending.lock().expect("receipts lock"));
         let mut batch: Vec<((Uuid, Uuid), i64)> = batch.into_iter().collect();
-        // Per thread, so a group's everyone-receipt is decided with all of its pointers.
+        // One lock order for every instance's pieces.
         batch.sort_unstable_by_key(|((t, u), _)| (*t, *u));
+        let mut moved = std::mem::take(&mut *self.unsettled.lock().expect("receipts lock"));
         let mut written = false;
-        let mut rest = batch.as_slice();
-        while !rest.is_empty() {
-            let (chunk, tail) = rest.split_at(rest.len().min(CHUNK));
+        for chunk in batch.chunks(CHUNK) {
             let threads: Vec<Uuid> = chunk.iter().map(|((t, _), _)| *t).collect();
             let users: Vec<Uuid> = chunk.iter().map(|((_, u), _)| *u).collect();
             let seqs: Vec<i64> = chunk.iter().map(|(_, s)| *s).collect();
-            let outcome = async {
-                let txn = db.begin().await?;
-                // Receipts can wait; sends should not wait for receipts. A row a send holds
-                // makes this piece give up and go back into the next flush.
-                txn.execute_unprepared("SET LOCAL lock_timeout = '20ms'")
-                    .await?;
-                let wrote = reads::record_deliveries(&txn, &threads, &users, &seqs).await?;
-                txn.commit().await?;
-                Ok::<_, crate::error::AppError>(wrote)
-            }
+            let outcome = briefly(db, async |txn| {
+                reads::move_delivered(txn, &threads, &users, &seqs).await
+            })
             .await;
             match outcome {
-                Ok(wrote) => written |= wrote,
+                Ok(wrote) => {
+                    written |= wrote;
+                    moved.extend(threads);
+                }
                 // Busy rows (or a database hiccup): these go into the next flush.
                 Err(err) => {
                     tracing::debug!(%err, n = chunk.len(), "receipts deferred");
@@ -65,8 +67,38 @@ impl Receipts {
                     }
                 }
             }
-            rest = tail;
+        }
+        if moved.is_empty() {
+            return Ok(written);
+        }
+        // A 10,000-member group's point is one pass over its members: once per flush, not
+        // once per piece.
+        let threads: Vec<Uuid> = moved.iter().copied().collect();
+        match briefly(db, async |txn| {
+            reads::move_delivered_to_everyone(txn, &threads).await
+        })
+        .await
+        {
+            Ok(wrote) => written |= wrote,
+            Err(err) => {
+                tracing::debug!(%err, n = threads.len(), "group receipts deferred");
+                self.unsettled.lock().expect("receipts lock").extend(moved);
+            }
         }
         Ok(written)
     }
+}
+
+/// Runs `work` in a short transaction that gives up on a row a send holds. Receipts can
+/// wait; sends should not wait for receipts.
+async fn briefly<T>(
+    db: &DatabaseConnection,
+    work: impl AsyncFnOnce(&sea_orm::DatabaseTransaction) -> Result<T>,
+) -> Result<T> {
+    let txn = db.begin().await?;
+    txn.execute_unprepared("SET LOCAL lock_timeout = '20ms'")
+        .await?;
+    let out = work(&txn).await?;
+    txn.commit().await?;
+    Ok(out)
 }

@@ -82,7 +82,8 @@ pub fn route(e: &LoggedEvent) -> Route {
                 });
             }
         }
-        // A receipt is news to everyone but its owner.
+        // A member's receipt is news to everyone but its owner. A group's has no owner
+        // and is written once for each author it concerns, to them (`reads`).
         Kind::Delivered => {
             if let Ok(ReceiptMeta {
                 user_id: Some(owner),

@@ -5,7 +5,6 @@
 use std::{collections::HashMap, time::Duration};
 
 use confab::eventlog::{Kind, Position, read_after};
-use sea_orm::Database;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -13,12 +12,7 @@ use crate::helpers::*;
 #[tokio::test]
 async fn a_resuming_reader_sees_every_concurrent_commit_once_and_in_thread_order() {
     let app = spawn_app_with(&[("RATE_LIMITS", "off"), ("DB_POOL_SIZE", "20")]).await;
-    let db = Database::connect(format!(
-        "postgres://postgres@127.0.0.1:5432/{}",
-        app.db_name
-    ))
-    .await
-    .unwrap();
+    let db = app.db().await;
     let ana = app.user("ana").await;
     let mut threads = Vec::new();
     for name in ["bob", "cid", "dan", "eve"] {

@@ -96,9 +96,8 @@ async fn the_sender_sees_delivered_then_read_live() {
     assert_eq!(stored["messages"][0]["status"], "read");
 }
 
-#[tokio::test]
-async fn a_large_group_announces_delivery_to_everyone_once_instead_of_per_member() {
-    let app = spawn_app_with(&[("RATE_LIMITS", "off")]).await;
+/// Ana and 33 members in a group: larger than per-member receipts go.
+async fn big_group(app: &TestApp) -> (TestUser, Vec<TestUser>, Value) {
     let ana = app.user("ana").await;
     let mut members = Vec::new();
     for i in 0..33 {
@@ -106,6 +105,13 @@ async fn a_large_group_announces_delivery_to_everyone_once_instead_of_per_member
     }
     let refs: Vec<&TestUser> = members.iter().collect();
     let team = ana.group("big", &refs).await;
+    (ana, members, team)
+}
+
+#[tokio::test]
+async fn a_large_group_announces_delivery_to_everyone_once_instead_of_per_member() {
+    let app = spawn_app_with(&[("RATE_LIMITS", "off")]).await;
+    let (ana, members, team) = big_group(&app).await;
     let mut ana_stream = ana.stream().await;
     let mut streams = Vec::new();
     for member in &members {
@@ -121,6 +127,94 @@ async fn a_large_group_announces_delivery_to_everyone_once_instead_of_per_member
         "one receipt for everyone: {receipt}"
     );
     assert_eq!(receipt["messageId"], sent["id"]);
+    // Only the author's ticks change: a member who wrote nothing since hears nothing of
+    // it. Had the receipt gone to them, it would come before the next message.
+    let next = ana.send(&team, "again").await;
+    loop {
+        let (event, data) = streams[0]
+            .next_among(&["delivered", "message.created"])
+            .await;
+        assert_ne!(event.event, "delivered", "not the author's: {data}");
+        if data["id"] == next["id"] {
+            break;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_large_groups_receipt_waits_out_a_busy_thread_row_and_still_comes() {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
+    let app = spawn_app_with(&[("RATE_LIMITS", "off")]).await;
+    let db = app.db().await;
+    let (ana, members, team) = big_group(&app).await;
+    let thread: uuid::Uuid = team["id"].as_str().unwrap().parse().unwrap();
+    let mut ana_stream = ana.stream().await;
+    let mut streams = Vec::new();
+    for member in &members {
+        streams.push(member.stream().await);
+    }
+    // Every member's pointer reaches the message while the thread's row is held (as a
+    // send would hold it), so the delivered-to-everyone point cannot move then. A flush
+    // that slipped in before the lock spoils the attempt: send another message.
+    let sql = |q: &str, values: Vec<sea_orm::Value>| {
+        Statement::from_sql_and_values(DbBackend::Postgres, q, values)
+    };
+    let mut attempt = 0;
+    let (sent, holder) = loop {
+        attempt += 1;
+        assert!(attempt <= 3, "a flush beat the lock three times");
+        let sent = ana.send(&team, &format!("to all {attempt}")).await;
+        let holder = db.begin().await.unwrap();
+        holder
+            .execute_raw(sql(
+                "SELECT 1 FROM threads WHERE id = $1 FOR UPDATE",
+                vec![thread.into()],
+            ))
+            .await
+            .unwrap();
+        for s in &mut streams {
+            s.next_where("message.created", |m| m["id"] == sent["id"])
+                .await;
+        }
+        let message: uuid::Uuid = sent["id"].as_str().unwrap().parse().unwrap();
+        let state = || async {
+            let row = db
+                .query_one_raw(sql(
+                    "SELECT (SELECT min(GREATEST(p.delivered_seq, p.read_seq)) >= m.seq
+                             FROM thread_participants p
+                             WHERE p.thread_id = m.thread_id AND p.left_at IS NULL) AS pointers,
+                            t.delivered_upto >= m.seq AS point
+                     FROM messages m JOIN threads t ON t.id = m.thread_id WHERE m.id = $1",
+                    vec![message.into()],
+                ))
+                .await
+                .unwrap()
+                .unwrap();
+            let pointers: bool = row.try_get("", "pointers").unwrap();
+            let point: bool = row.try_get("", "point").unwrap();
+            (pointers, point)
+        };
+        let mut settled = state().await;
+        for _ in 0..100 {
+            if settled.0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            settled = state().await;
+        }
+        assert!(settled.0, "every member's pointer reached the message");
+        if !settled.1 {
+            break (sent, holder);
+        }
+        holder.rollback().await.unwrap();
+    };
+    // At least one more flush runs into the held row.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    holder.rollback().await.unwrap();
+    let receipt = ana_stream
+        .next_where("delivered", |r| r["messageId"] == sent["id"])
+        .await;
+    assert!(receipt["userId"].is_null(), "{receipt}");
 }
 
 #[tokio::test]

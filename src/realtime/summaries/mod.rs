@@ -286,8 +286,9 @@ impl Summaries {
             }
             let online: HashSet<Uuid> = online.into_iter().collect();
             s.people.retain(|user, _| online.contains(user));
+            let loaded: HashSet<Uuid> = loaded.iter().map(|(user, _)| *user).collect();
             for (user, p) in &s.people {
-                if s.changed || s.stale.contains(user) || load.contains(user) {
+                if s.changed || s.stale.contains(user) || loaded.contains(user) {
                     out.push((*user, p.clone()));
                 }
             }

@@ -52,7 +52,8 @@ pub struct ReadEvent {
 }
 
 /// `delivered`: `messageId` reached the member `userId`, or every member when `userId` is
-/// null.
+/// null (in groups of more than 32 members; sent only to the authors of the messages it
+/// newly covers).
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DeliveredEvent {
