@@ -129,16 +129,6 @@ impl TestApp {
         format!("{}{}", self.address, path)
     }
 
-    /// A connection of the test's own to the server's database.
-    pub async fn db(&self) -> sea_orm::DatabaseConnection {
-        sea_orm::Database::connect(format!(
-            "postgres://postgres@127.0.0.1:5432/{}",
-            self.db_name
-        ))
-        .await
-        .expect("the test database")
-    }
-
     /// Stops the server gracefully and waits for it.
     pub async fn stop(&mut self) {
         if let Some(tx) = self.shutdown.take() {

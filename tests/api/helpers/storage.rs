@@ -1,4 +1,5 @@
-//! The two attachment backends the tests run against: the local directory, and a real
+//! Where a test server keeps things. Its database, which a test may open for itself, and
+//! the two attachment backends the tests run against: the local directory, and a real
 //! S3-speaking server (moto in server mode, installed into `target/test-tools/moto` on
 //! first use, or `$MOTO_SERVER`), started once per test process and stopped when it ends.
 
@@ -10,6 +11,14 @@ use tokio::sync::OnceCell;
 use uuid::Uuid;
 
 use super::{TestApp, spawn_app_with};
+
+impl TestApp {
+    /// A connection of the test's own to the server's database.
+    pub async fn db(&self) -> sea_orm::DatabaseConnection {
+        let url = format!("postgres://postgres@127.0.0.1:5432/{}", self.db_name);
+        sea_orm::Database::connect(url).await.expect("the test db")
+    }
+}
 
 /// Where a test server's uploads go (removed with its database).
 pub fn upload_dir(db_name: &str) -> PathBuf {
