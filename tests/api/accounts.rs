@@ -79,12 +79,7 @@ async fn usernames_and_emails_are_unique_ignoring_case_without_telling_strangers
         )
         .await;
     assert_eq!(fresh.status(), StatusCode::CREATED);
-    let db = sea_orm::Database::connect(format!(
-        "postgres://postgres@127.0.0.1:5432/{}",
-        app.db_name
-    ))
-    .await
-    .unwrap();
+    let db = app.db().await;
     use sea_orm::ConnectionTrait;
     let rows = db
         .query_all_raw(sea_orm::Statement::from_string(

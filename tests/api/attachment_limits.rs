@@ -119,12 +119,7 @@ async fn a_send_refused_in_a_batch_leaves_its_upload_to_the_next_send() {
     let thread = ana.dm(&bob).await;
     let elsewhere = cid.send(&cid.dm(&bob).await, "elsewhere").await;
     let file = uploaded(&ana, "a.txt", b"one".to_vec()).await;
-    let db = sea_orm::Database::connect(format!(
-        "postgres://postgres@127.0.0.1:5432/{}",
-        app.db_name
-    ))
-    .await
-    .unwrap();
+    let db = app.db().await;
     let uuid = |v: &Value| Uuid::parse_str(id_str(v)).unwrap();
     let author = accounts::find(&db, uuid(&ana.json)).await.unwrap().unwrap();
     let send = |reply: Option<Uuid>| NewMessage {
