@@ -286,21 +286,36 @@ impl Inner {
         }
     }
 
-    /// A stream sent `item` to `user`: count it, and receipt a new message.
-    fn delivered(&self, user: Uuid, item: &Delivery) {
-        if item.kind == Kind::Heartbeat {
-            return;
-        }
-        self.metrics.delivered.increment(1);
-        if let (Some(meta), Some(thread)) = (item.message, item.thread_id)
-            && meta.author != user
-        {
-            self.receipts.record(thread, user, meta.seq);
-            if let Some(at) = item.written_at {
+    /// `item` was handed to the streams in `out`: count them and, for a message, the time
+    /// from its write to now, once per event rather than once per stream (a clock read, a
+    /// shared counter and a histogram sample per recipient were a fifth of the server's
+    /// CPU at a million deliveries a second).
+    fn handed(&self, item: &Delivery, out: Departures) {
+        if out.handed > 0 {
+            self.metrics.delivered.increment(out.handed);
+            if item.message.is_some()
+                && let Some(at) = item.written_at
+            {
                 let age = OffsetDateTime::now_utc() - at;
                 self.metrics.latency.record(age.as_seconds_f64().max(0.0));
             }
         }
+        self.settle(out);
+    }
+
+    /// A stream wrote `item` for `user`: receipt a new message.
+    fn delivered(&self, user: Uuid, item: &Delivery) {
+        if let (Some(meta), Some(thread)) = (item.message, item.thread_id)
+            && meta.author != user
+        {
+            self.receipts.record(thread, user, meta.seq);
+        }
+    }
+
+    /// A stream wrote `item` from its backlog for `user`: count it, and receipt it.
+    fn replayed(&self, user: Uuid, item: &Delivery) {
+        self.metrics.delivered.increment(1);
+        self.delivered(user, item);
     }
 
     async fn pruned_past(&self, p: Position) -> Result<bool> {
@@ -327,6 +342,6 @@ impl Inner {
         let item = Delivery::new(None, kind, thread, &message.data)
             .about(message.subject)
             .shared();
-        self.settle(self.registry.deliver_to_members(&members, &item));
+        self.handed(&item, self.registry.deliver_to_members(&members, &item));
     }
 }

@@ -23,7 +23,9 @@ const CHUNK: usize = 200;
 
 #[derive(Default)]
 pub struct Receipts {
-    pending: Mutex<HashMap<(Uuid, Uuid), i64>>,
+    /// Written to once per message per recipient's stream: a fast hasher (the keys are
+    /// ids the server made, not input an attacker picks).
+    pending: Mutex<HashMap<(Uuid, Uuid), i64, foldhash::fast::RandomState>>,
     /// Threads whose members' pointers moved but whose delivered-to-everyone point could
     /// not be moved yet.
     unsettled: Mutex<BTreeSet<Uuid>>,

@@ -49,11 +49,17 @@ pub struct Departures {
     pub gone: Vec<Uuid>,
     /// Streams dropped because their queue was full.
     pub lagged: u64,
+    /// Streams handed the event.
+    pub handed: u64,
 }
+
+/// Each user's streams. Looked up once per recipient of every event: a fast hasher (user
+/// ids are made by the server, not picked by whoever connects).
+type Streams = HashMap<Uuid, Vec<Subscriber>, foldhash::fast::RandomState>;
 
 #[derive(Default)]
 pub struct Registry {
-    users: Mutex<HashMap<Uuid, Vec<Subscriber>>>,
+    users: Mutex<Streams>,
     next_id: AtomicU64,
     streams: AtomicU64,
 }
@@ -179,19 +185,16 @@ impl Registry {
         out
     }
 
-    fn offer(
-        &self,
-        users: &mut HashMap<Uuid, Vec<Subscriber>>,
-        user: Uuid,
-        item: &Item,
-        out: &mut Departures,
-    ) {
+    fn offer(&self, users: &mut Streams, user: Uuid, item: &Item, out: &mut Departures) {
         let Some(list) = users.get_mut(&user) else {
             return;
         };
         let before = list.len();
         list.retain(|s| match s.tx.try_send(item.clone()) {
-            Ok(()) => true,
+            Ok(()) => {
+                out.handed += 1;
+                true
+            }
             Err(mpsc::error::TrySendError::Full(_)) => {
                 out.lagged += 1;
                 false

@@ -139,7 +139,7 @@ impl Subscription {
                                 for bytes in frame {
                                     yield Ok(bytes);
                                 }
-                                rt.delivered(user, item);
+                                rt.replayed(user, item);
                             }
                         }
                         cursor = batch.cursor;

@@ -119,7 +119,7 @@ async fn dispatch(rt: &Inner, event: &LoggedEvent) -> Result<()> {
     match route(event) {
         Route::Members(thread, item) => {
             let members = rt.members.of(&rt.db, thread).await?;
-            rt.settle(rt.registry.deliver_to_members(&members, &item));
+            rt.handed(&item, rt.registry.deliver_to_members(&members, &item));
         }
         Route::User {
             user,
@@ -129,7 +129,7 @@ async fn dispatch(rt: &Inner, event: &LoggedEvent) -> Result<()> {
             if let Some(thread) = invalidates {
                 rt.members.invalidate(thread);
             }
-            rt.settle(rt.registry.deliver_to_user(user, &item));
+            rt.handed(&item, rt.registry.deliver_to_user(user, &item));
         }
         Route::ThreadViews {
             thread,
@@ -143,7 +143,7 @@ async fn dispatch(rt: &Inner, event: &LoggedEvent) -> Result<()> {
                 let item = thread_updated(position, &view)?
                     .written(written_at)
                     .shared();
-                rt.settle(rt.registry.deliver_to_user(user, &item));
+                rt.handed(&item, rt.registry.deliver_to_user(user, &item));
             }
         }
         Route::MembersChanged(thread) => rt.members.invalidate(thread),

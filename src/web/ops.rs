@@ -70,7 +70,7 @@ pub const METRICS_UPKEEP_EVERY: Duration = Duration::from_secs(5);
 
 /// Folds the histogram samples recorded since the last time into their buckets, every
 /// `every` until `stop`. The recorder keeps each sample until then (8 bytes each: two
-/// per request and one per message delivered to a recipient's stream): without this, a
+/// per request and one per message handed to streams): without this, a
 /// server nobody scrapes grows by that for ever.
 pub fn spawn_metrics_upkeep(
     handle: PrometheusHandle,
@@ -113,7 +113,7 @@ fn describe_metrics() {
     describe_histogram!(
         "sse_send_to_deliver_seconds",
         Unit::Seconds,
-        "Age of an event when it is handed to a stream (commit to delivery)"
+        "Age of a message when it is handed to its recipients' streams (one sample per message, not per stream)"
     );
     describe_histogram!(
         "message_write_batch_size",

@@ -253,6 +253,8 @@ async fn thread_changes_reach_each_member_as_they_see_the_thread() {
 async fn the_metrics_count_streams_and_deliveries() {
     let (app, ana, bob, thread) = two_people_in_a_dm().await;
     let mut stream = bob.stream().await;
+    // The recorder is the test process's: other tests move these too, never back.
+    let before = app.metrics_text().await;
     ana.send(&thread, "counted").await;
     stream.next_of("message.created").await;
     let text = app.metrics_text().await;
@@ -264,6 +266,23 @@ async fn the_metrics_count_streams_and_deliveries() {
     ] {
         assert!(text.contains(name), "{name} missing from /metrics");
     }
+    for name in [
+        "sse_events_delivered_total",
+        "sse_send_to_deliver_seconds_count",
+    ] {
+        assert!(
+            metric(&text, name) > metric(&before, name),
+            "{name} did not count the delivery"
+        );
+    }
+}
+
+/// An unlabelled metric's value, 0 when it is not there yet.
+fn metric(text: &str, name: &str) -> f64 {
+    let name = format!("confab_{name} ");
+    text.lines()
+        .find_map(|line| line.strip_prefix(&name))
+        .map_or(0.0, |v| v.trim().parse().expect("a number"))
 }
 
 #[tokio::test]

@@ -312,7 +312,7 @@ impl Summaries {
                 &personal_json(&p)?,
             )
             .shared();
-            rt.settle(rt.registry.deliver_to_user(user, &item));
+            rt.handed(&item, rt.registry.deliver_to_user(user, &item));
         }
         Ok(())
     }
