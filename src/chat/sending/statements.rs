@@ -48,13 +48,16 @@ pub(super) const CHECK_AND_RESERVE: &str = "
     n AS (
       SELECT thread AS id, count(*)::int AS n FROM c
       WHERE member AND NOT blocked AND reply_ok GROUP BY thread),
+    -- The update joins only the locked rows, which carry their counts: joining `n` as
+    -- well made the planner loop over one CTE per row of the other (quadratic in the
+    -- batch; its estimates for unnest are a guess).
     locked AS (
-      SELECT t.id FROM threads t JOIN n ON n.id = t.id ORDER BY t.id FOR UPDATE OF t),
+      SELECT t.id, n.n FROM threads t JOIN n ON n.id = t.id ORDER BY t.id FOR UPDATE OF t),
     u AS (
-      UPDATE threads t SET last_seq = t.last_seq + n.n, last_activity_at = now()
-      FROM n, locked l
-      WHERE t.id = n.id AND l.id = n.id
-      RETURNING t.id, t.last_seq, n.n AS reserved, t.member_count, now() AS at)
+      UPDATE threads t SET last_seq = t.last_seq + l.n, last_activity_at = now()
+      FROM locked l
+      WHERE t.id = l.id
+      RETURNING t.id, t.last_seq, l.n AS reserved, t.member_count, now() AS at)
     SELECT c.member, c.blocked, c.reply_ok, u.last_seq, u.reserved, u.member_count, u.at
     FROM c LEFT JOIN u ON u.id = c.thread AND c.member AND NOT c.blocked AND c.reply_ok
     ORDER BY c.i";
